@@ -1,0 +1,239 @@
+"""The `dezero` command: a thin Click layer over `dezero_cli.api`.
+
+Only Click is imported at start-up; numpy, Lark and rich load when a command needs them, so
+`dezero --help` stays instant.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import click
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+VALUES_KEY = "dezero.values"
+
+
+class UserError(click.ClickException):
+    exit_code = EXIT_USAGE
+
+
+class ExpressionCommand(click.Command):
+    """A command that takes `--NAME VALUE` for any variable NAME besides its own options.
+
+    The pairs are taken out before Click parses, so a value such as `-1e-3` is never read as
+    a short option. A bare `--` ends them.
+    """
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        own = {opt for param in self.get_params(ctx) for opt in param.opts + param.secondary_opts}
+        rest: list[str] = []
+        pairs: list[tuple[str, str]] = []
+        i = 0
+        while i < len(args):
+            arg = args[i]
+            i += 1
+            if arg == "--":
+                rest.extend(args[i - 1 :])
+                break
+            name, eq, value = arg[2:].partition("=")
+            if not arg.startswith("--") or not name or f"--{name}" in own:
+                rest.append(arg)
+                continue
+            if not eq:
+                if i >= len(args):
+                    raise UserError(f"--{name} needs a value")
+                value = args[i]
+                i += 1
+            pairs.append((name, value))
+        ctx.meta[VALUES_KEY] = pairs
+        return super().parse_args(ctx, rest)
+
+
+def collect_values(ctx: click.Context, var_options: tuple[str, ...]) -> dict:
+    """Every `--NAME VALUE` and `-v NAME=VALUE`, parsed to float64 arrays."""
+    from .api import parse_value
+
+    pairs = list(ctx.meta.get(VALUES_KEY, []))
+    for item in var_options:
+        name, eq, value = item.partition("=")
+        if not eq:
+            raise UserError(f"--var takes NAME=VALUE, got {item!r}")
+        pairs.append((name.strip(), value))
+    values = {}
+    for name, value in pairs:
+        if not name.isidentifier() or not name.isascii():
+            raise UserError(f"{name!r} is not a variable name (letters, digits and _)")
+        if name in values:
+            raise UserError(f"variable {name!r} is given twice")
+        values[name] = parse_value(value, name)
+    return values
+
+
+def read_expression(expr: str) -> str:
+    if expr != "-":
+        return expr
+    data = sys.stdin.buffer.read()
+    try:
+        return data.decode("utf-8").strip()
+    except UnicodeDecodeError as exc:
+        message = f"the expression on standard input is not UTF-8 (byte {exc.start})"
+        raise UserError(message) from None
+
+
+def use_color(stream) -> bool:
+    return stream.isatty() and "NO_COLOR" not in os.environ and os.environ.get("TERM") != "dumb"
+
+
+def warn(message: str) -> None:
+    click.echo(f"warning: {message}", err=True)
+
+
+def output_options(f):
+    """The options every expression command shares."""
+    f = click.option("-q", "--quiet", is_flag=True, help="Bare numbers only, one line each.")(f)
+    f = click.option(
+        "--format",
+        "fmt",
+        type=click.Choice(["text", "json"]),
+        default="text",
+        show_default=True,
+        help="Output format.",
+    )(f)
+    f = click.option(
+        "-v",
+        "--var",
+        "var_options",
+        multiple=True,
+        metavar="NAME=VALUE",
+        help="Give a variable a value (for names that clash with options).",
+    )(f)
+    f = click.argument("expr")(f)
+    return f
+
+
+def emit(result, fmt: str, quiet: bool, given: dict) -> None:
+    from . import render
+
+    for message in result.warnings:
+        if "given but not used" in message:
+            message += _option_hint(message, given)
+        warn(message)
+    if fmt == "json":
+        sys.stdout.write(render.render_json(result))
+    elif quiet:
+        sys.stdout.write(render.render_quiet(result))
+    elif use_color(sys.stdout):
+        from rich.console import Console
+
+        Console(highlight=False).print(render.render_rich(result))
+    else:
+        sys.stdout.write(render.render_text(result))
+
+
+def _option_hint(message: str, given: dict) -> str:
+    import difflib
+
+    name = message.split("'")[1]
+    close = difflib.get_close_matches(name, ["format", "quiet", "var", "wrt"], n=1)
+    return f" (did you mean the option --{close[0]}?)" if close else ""
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="dezero-cli", prog_name="dezero", message="%(prog)s %(version)s")
+@click.option("--debug", is_flag=True, help="Show Python tracebacks for internal errors.")
+def cli(debug: bool) -> None:
+    """Differentiate expressions from the shell with DeZero's define-by-run engine.
+
+    \b
+    Example:
+        dezero grad "square(exp(square(x)))" --x 0.5
+    """
+
+
+@cli.command(cls=ExpressionCommand)
+@output_options
+@click.option("--wrt", metavar="NAMES", help="Comma-separated variables to differentiate by.")
+@click.pass_context
+def grad(ctx, expr, var_options, fmt, quiet, wrt):
+    """Print the value of EXPR and its derivative by each variable.
+
+    Give each variable with --NAME VALUE; a VALUE of 1,2,3 evaluates elementwise.
+    EXPR of - reads the expression from standard input.
+
+    \b
+    Example:
+        $ dezero grad "square(exp(square(x)))" --x 0.5
+        f = 1.648721270700128
+        df/dx = 3.297442541400256
+    """
+    from . import api
+
+    values = collect_values(ctx, var_options)
+    names = None if wrt is None else [w.strip() for w in wrt.split(",") if w.strip()]
+    result = api.grad(read_expression(expr), values, names)
+    emit(result, fmt, quiet, values)
+
+
+@cli.command("eval", cls=ExpressionCommand)
+@output_options
+@click.pass_context
+def eval_(ctx, expr, var_options, fmt, quiet):
+    """Print the value of EXPR, computed without building a graph.
+
+    \b
+    Example:
+        $ dezero eval "x^2 + 1" --x 3
+        f = 10.0
+    """
+    from . import api
+
+    values = collect_values(ctx, var_options)
+    result = api.evaluate(read_expression(expr), values)
+    emit(result, fmt, quiet, values)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; map every failure to one `error:` line and a documented exit status."""
+    args = sys.argv[1:] if argv is None else list(argv)
+    debug = "--debug" in args or bool(os.environ.get("DEZERO_DEBUG"))
+    try:
+        code = cli.main(args, prog_name="dezero", standalone_mode=False)
+        sys.stdout.flush()
+        return code if isinstance(code, int) else EXIT_OK
+    except click.exceptions.Abort:
+        return _fail("interrupted", EXIT_INTERRUPTED)
+    except KeyboardInterrupt:
+        return _fail("interrupted", EXIT_INTERRUPTED)
+    except click.ClickException as exc:
+        message = exc.format_message()
+        if isinstance(exc, click.UsageError) and exc.ctx is not None:
+            message += f" (see '{exc.ctx.command_path} --help')"
+        return _fail(message, exc.exit_code)
+    except BrokenPipeError:
+        # The reader went away (`| head`): stop quietly, and keep Python from complaining again
+        # when it flushes stdout at exit.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_OK
+    except Exception as exc:
+        from .errors import DezeroError
+
+        if isinstance(exc, DezeroError):
+            return _fail(exc.message, exc.exit_code, getattr(exc, "context", None))
+        if debug:
+            raise
+        return _fail(
+            f"internal error: {type(exc).__name__}: {exc} (run with --debug for "
+            "details, and please report it)",
+            EXIT_INTERNAL,
+        )
+
+
+def _fail(message: str, code: int, context=None) -> int:
+    lines = [f"error: {message}"]
+    if context is not None:
+        lines.extend(f"  {line}" for line in context())
+    click.echo("\n".join(lines), err=True)
+    return code

@@ -1,0 +1,170 @@
+"""The rule table: one class per function of the expression language, registered by name.
+
+Adding a function is one class here: the grammar has a generic call rule, the CLI lists
+functions from `FUNCTIONS`, and the tests are generated from it. Backward rules are written
+with Variable operations so that they can be differentiated again for higher orders.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .core import Function, Log, Pow
+
+FUNCTIONS: dict[str, type[Function]] = {}
+
+
+def register(*names: str):
+    """Make a Function class callable from expressions under each of `names`."""
+
+    def add(cls: type[Function]) -> type[Function]:
+        cls.name = names[0]
+        for name in names:
+            FUNCTIONS[name] = cls
+        return cls
+
+    return add
+
+
+register("log", "ln")(Log)
+register("pow")(Pow)
+Pow.derivative = "d/da = b * a^(b-1);  d/db = a^b * log(a)"
+
+
+@register("square")
+class Square(Function):
+    __slots__ = ()
+    derivative = "2 * x"
+
+    def forward(self, x):
+        return x * x
+
+    def backward(self, gy):
+        x = self.inputs[0]
+        return gy * (2.0 * x)
+
+
+@register("exp")
+class Exp(Function):
+    __slots__ = ()
+    derivative = "exp(x)"
+
+    def forward(self, x):
+        return np.exp(x)
+
+    def backward(self, gy):
+        return gy * self.outputs[0]()
+
+
+@register("sqrt")
+class Sqrt(Function):
+    __slots__ = ()
+    derivative = "1 / (2 * sqrt(x)); inf at 0"
+
+    def forward(self, x):
+        return np.sqrt(x)
+
+    def backward(self, gy):
+        return gy / (2.0 * self.outputs[0]())
+
+
+@register("sin")
+class Sin(Function):
+    __slots__ = ()
+    derivative = "cos(x)"
+
+    def forward(self, x):
+        return np.sin(x)
+
+    def backward(self, gy):
+        return gy * Cos()(self.inputs[0])
+
+
+@register("cos")
+class Cos(Function):
+    __slots__ = ()
+    derivative = "-sin(x)"
+
+    def forward(self, x):
+        return np.cos(x)
+
+    def backward(self, gy):
+        return gy * -Sin()(self.inputs[0])
+
+
+@register("tan")
+class Tan(Function):
+    __slots__ = ()
+    derivative = "1 + tan(x)^2"
+
+    def forward(self, x):
+        return np.tan(x)
+
+    def backward(self, gy):
+        y = self.outputs[0]()
+        return gy * (1.0 + y * y)
+
+
+@register("tanh")
+class Tanh(Function):
+    __slots__ = ()
+    derivative = "1 - tanh(x)^2"
+
+    def forward(self, x):
+        return np.tanh(x)
+
+    def backward(self, gy):
+        y = self.outputs[0]()
+        return gy * (1.0 - y * y)
+
+
+@register("sinh")
+class Sinh(Function):
+    __slots__ = ()
+    derivative = "cosh(x)"
+
+    def forward(self, x):
+        return np.sinh(x)
+
+    def backward(self, gy):
+        return gy * Cosh()(self.inputs[0])
+
+
+@register("cosh")
+class Cosh(Function):
+    __slots__ = ()
+    derivative = "sinh(x)"
+
+    def forward(self, x):
+        return np.cosh(x)
+
+    def backward(self, gy):
+        return gy * Sinh()(self.inputs[0])
+
+
+@register("sigmoid")
+class Sigmoid(Function):
+    __slots__ = ()
+    derivative = "sigmoid(x) * (1 - sigmoid(x))"
+
+    def forward(self, x):
+        # exp of -|x| never overflows; each branch divides two well-scaled numbers.
+        e = np.exp(-np.abs(x))
+        return np.where(x >= 0, 1.0, e) / (1.0 + e)
+
+    def backward(self, gy):
+        y = self.outputs[0]()
+        return gy * y * (1.0 - y)
+
+
+@register("abs")
+class Abs(Function):
+    __slots__ = ()
+    derivative = "sign(x); 0 at x = 0"
+
+    def forward(self, x):
+        return np.abs(x)
+
+    def backward(self, gy):
+        # sign(x) is piecewise constant, so it enters the graph as a constant.
+        return gy * np.sign(self.inputs[0].data)

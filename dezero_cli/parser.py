@@ -1,0 +1,175 @@
+"""Text -> parse tree, with Lark's LALR parser over `grammar/expression.lark`.
+
+Building the LALR tables costs tens of milliseconds, so they are saved once per user in a
+private cache directory, keyed by a hash of the grammar and the Lark version.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+from .errors import ExpressionSyntaxError
+
+# Lark imports interegular, when installed, only to check grammars for collisions: work that a
+# parser loaded from the cache never does. Keep it out of every command's start-up.
+if "interegular" not in sys.modules:
+    sys.modules["interegular"] = None  # type: ignore[assignment]
+    import lark
+
+    del sys.modules["interegular"]
+else:
+    import lark
+
+GRAMMAR_NAME = "expression.lark"
+_HERE = Path(__file__).resolve().parent
+# Inside a wheel the grammar is packaged next to the code; in a checkout it is at the top level.
+GRAMMAR_PATHS = (_HERE / "grammar" / GRAMMAR_NAME, _HERE.parent / "grammar" / GRAMMAR_NAME)
+
+_parser: lark.Lark | None = None
+
+
+def grammar_text() -> str:
+    for path in GRAMMAR_PATHS:
+        if path.is_file():
+            return path.read_text(encoding="utf-8")
+    raise FileNotFoundError(f"grammar {GRAMMAR_NAME} is missing from the installation")
+
+
+def build_parser(text: str, **options) -> lark.Lark:
+    return lark.Lark(text, parser="lalr", lexer="contextual", maybe_placeholders=True, **options)
+
+
+def cache_dir() -> Path:
+    if os.environ.get("DEZERO_CACHE_DIR"):
+        return Path(os.environ["DEZERO_CACHE_DIR"])
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "dezero"
+
+
+def _load_cached(path: Path) -> lark.Lark | None:
+    try:
+        with open(path, "rb") as f:
+            st = os.fstat(f.fileno())
+            # Only a file this user wrote and nobody else can change is trusted to unpickle.
+            if hasattr(os, "getuid") and (st.st_uid != os.getuid() or st.st_mode & 0o022):
+                return None
+            return lark.Lark.load(f)
+    except Exception:
+        return None
+
+
+def _save_cached(parser: lark.Lark, path: Path) -> None:
+    try:
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".parser-")
+        try:
+            with os.fdopen(fd, "wb") as f:
+                parser.save(f)
+            os.replace(tmp, path)  # atomic: a concurrent reader sees all of it or nothing
+        except BaseException:
+            os.unlink(tmp)
+            raise
+    except OSError:
+        pass  # a read-only home only costs the table build on each start
+
+
+def get_parser() -> lark.Lark:
+    """The LALR parser, loaded from the per-user cache or built (and cached) on first use."""
+    global _parser
+    if _parser is None:
+        text = grammar_text()
+        key = f"{text}\0{lark.__version__}\0{sys.version_info[:2]}".encode()
+        path = cache_dir() / f"parser-{hashlib.sha256(key).hexdigest()[:24]}.pickle"
+        _parser = _load_cached(path)
+        if _parser is None:
+            _parser = build_parser(text)
+            _save_cached(_parser, path)
+    return _parser
+
+
+def parse(text: str) -> lark.Tree:
+    """Parse an expression; raise ExpressionSyntaxError with a column and a hint."""
+    if not text.strip():
+        raise ExpressionSyntaxError("empty expression", text, 0)
+    try:
+        return get_parser().parse(text)
+    except lark.exceptions.UnexpectedInput as exc:
+        raise _explain(exc, text) from None
+
+
+_TOKEN_NAMES = {
+    "NUMBER": "number",
+    "NAME": "name",
+    "POW": "'^'",
+    "LPAR": "'('",
+    "RPAR": "')'",
+    "COMMA": "','",
+    "PLUS": "'+'",
+    "MINUS": "'-'",
+    "STAR": "'*'",
+    "SLASH": "'/'",
+}
+
+
+def _explain(exc: lark.exceptions.UnexpectedInput, text: str) -> ExpressionSyntaxError:
+    """Turn Lark's error into one sentence a person can act on."""
+    if isinstance(exc, lark.exceptions.UnexpectedCharacters):
+        col = exc.pos_in_stream
+        char = text[col]
+        if char == "." and col + 1 < len(text) and text[col + 1].isdigit():
+            return _malformed_number(text, col)
+        shown = repr(char) if char.isprintable() else f"U+{ord(char):04X}"
+        return ExpressionSyntaxError(f"unexpected character {shown}", text, col)
+    token = exc.token
+    if token.type == "$END":
+        end = len(text.rstrip())
+        if text.count("(") > text.count(")"):
+            return ExpressionSyntaxError("missing ')' at the end of the expression", text, end)
+        return ExpressionSyntaxError("the expression ends too early", text, end)
+    col = token.start_pos
+    before = text[:col].rstrip()
+    prev_end = len(before)
+    glued_to_digit = prev_end == col and before[-1:].isdigit()
+    if glued_to_digit and (
+        token.type == "NUMBER"
+        and token.startswith(".")
+        or token.type == "NAME"
+        and token[0] in "eE"
+    ):
+        return _malformed_number(text, col)  # 1.2.3, 1e
+    if (
+        token.type in ("NAME", "NUMBER", "LPAR")
+        and before[-1:]
+        and (before[-1].isalnum() or before[-1] in "._)")
+    ):
+        left = before.split()[-1] if before.split() else before
+        left = left[-12:]
+        return ExpressionSyntaxError(
+            f"implicit multiplication is not supported: write {left}*{token.value}"
+            if token.type != "LPAR"
+            else f"implicit multiplication is not supported: write {left}*(...)",
+            text,
+            col,
+        )
+    if token.type == "RPAR" and text[:col].count("(") <= text[:col].count(")"):
+        return ExpressionSyntaxError("unmatched ')'", text, col)
+    what = _TOKEN_NAMES.get(token.type, repr(token.value))
+    if token.type in ("NUMBER", "NAME"):
+        what = f"{what} {token.value!r}"
+    return ExpressionSyntaxError(f"unexpected {what}", text, col)
+
+
+def _malformed_number(text: str, col: int) -> ExpressionSyntaxError:
+    start = col
+    while start > 0 and (text[start - 1].isalnum() or text[start - 1] in ".+-"):
+        if text[start - 1] in "+-" and (start < 2 or text[start - 2] not in "eE"):
+            break
+        start -= 1
+    end = col
+    while end < len(text) and (text[end].isalnum() or text[end] == "."):
+        end += 1
+    return ExpressionSyntaxError(f"malformed number {text[start:end]!r}", text, start)
