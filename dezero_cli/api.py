@@ -11,6 +11,7 @@ import numpy as np
 from .compiler import Program, compile_expression
 from .core import Variable, no_grad
 from .errors import ValueProblem
+from .literals import literal_problem
 
 
 @dataclass
@@ -25,26 +26,31 @@ class Result:
 
 
 _NUMBER = re.compile(
-    r"[+-]?(?:(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|inf|nan)", re.IGNORECASE
+    r"[+-]?(?:(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|inf|infinity|nan)",
+    re.IGNORECASE,
 )
 
 
 def parse_value(text: str, name: str = "value") -> np.ndarray:
-    """A number or a comma-separated list of numbers, as float64 (0-d for a single number)."""
+    """A number or a comma-separated list of numbers, as float64 (0-d for a single number).
+
+    `nan`, `inf` and `-inf` are taken as written. A finite number that float64 cannot hold
+    (`1e400`, or `1e-400`, which would become 0) is an error rather than silently changed.
+    """
     items = text.split(",")
     bad = [item for item in items if not _NUMBER.fullmatch(item.strip())]
     if bad:
-        what = "an empty item" if not bad[0].strip() else repr(bad[0].strip())
+        what = "an empty item" if not bad[0].strip() else repr(bad[0].strip()[:40])
+        shown = text if len(text) <= 60 else text[:57] + "..."
         raise ValueProblem(
             f"value of {name} is not a number or a comma-separated list of numbers: "
-            f"{text!r} has {what}"
+            f"{shown!r} has {what}"
         )
     numbers = [float(item) for item in items]
-    too_big = [
-        item.strip() for item, x in zip(items, numbers) if np.isinf(x) and "inf" not in item.lower()
-    ]
-    if too_big:
-        raise ValueProblem(f"value of {name} is outside the float64 range: {too_big[0]}")
+    for item, x in zip(items, numbers):
+        problem = literal_problem(item.strip(), x)
+        if problem:
+            raise ValueProblem(f"value of {name}: {problem}")
     return np.array(numbers[0] if len(numbers) == 1 else numbers, dtype=np.float64)
 
 
@@ -122,15 +128,19 @@ def _run(program: Program, xs: dict[str, Variable]) -> Variable:
 
 def _explain_nonfinite(program: Program, result: Result) -> None:
     """Add a warning naming where a nan or inf first appeared. Costs nothing when all is finite."""
+    nonfinite_inputs = False
+    for name, x in result.inputs.items():
+        if not np.all(np.isfinite(x)):
+            # Said even when the value comes out finite (x^0 is 1 at nan).
+            result.warnings.append(f"input {name} is {_kind(x)}")
+            nonfinite_inputs = True
     if np.all(np.isfinite(result.value)):
         for name, g in (result.grad or {}).items():
             if not np.all(np.isfinite(g)):
                 result.warnings.append(f"the derivative by {name} is {_kind(g)}")
         return
-    for name, x in result.inputs.items():
-        if not np.all(np.isfinite(x)):
-            result.warnings.append(f"input {name} is {_kind(x)}")
-            return
+    if nonfinite_inputs:
+        return
     trace: list = []
     with np.errstate(all="ignore"), no_grad():
         program.run({name: Variable(x) for name, x in result.inputs.items()}, trace)

@@ -17,6 +17,7 @@ from lark import Token, Tree
 from .core import Add, Div, Function, Mul, Neg, Pow, Sub, Variable
 from .errors import ArityError, ExpressionSyntaxError, UnknownFunction
 from .functions import FUNCTIONS
+from .literals import literal_problem
 from .parser import parse
 
 CONSTANTS = {"pi": np.pi, "e": np.e}
@@ -78,7 +79,7 @@ def compile_expression(text: str) -> Program:
             node = Tree("number", [node])
         kind = node.data
         if kind == "number":
-            steps.append((CONST, float(node.children[0]), 0))
+            steps.append((CONST, _number(node.children[0], text), 0))
         elif kind == "name":
             token = node.children[0]
             name = str(token)
@@ -99,6 +100,14 @@ def compile_expression(text: str) -> Program:
             todo.append((node, True))
             todo.extend((child, False) for child in reversed(_operands(node)))
     return Program(text, tuple(variables), tuple(steps))
+
+
+def _number(token: Token, text: str) -> float:
+    x = float(token)
+    problem = literal_problem(str(token), x)
+    if problem:
+        raise ExpressionSyntaxError(f"number {problem}", text, token.start_pos)
+    return x
 
 
 def _operands(node: Tree) -> list:

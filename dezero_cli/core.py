@@ -8,6 +8,8 @@ import weakref
 
 import numpy as np
 
+from .errors import GraphTooLarge
+
 
 class Config:
     """Switches read while a graph is being built."""
@@ -15,6 +17,8 @@ class Config:
     enable_backprop = True
     # Leading axes that hold independent rows (batch mode): reductions never sum across them.
     batch_ndim = 0
+    # [nodes left, limit] while a graph-size limit is in force (see limits.py), else None.
+    node_budget: list[int] | None = None
 
 
 @contextlib.contextmanager
@@ -153,6 +157,11 @@ class Function:
         if not isinstance(ys, tuple):
             ys = (ys,)
         if Config.enable_backprop and any(x.requires_grad for x in inputs):
+            budget = Config.node_budget
+            if budget is not None:
+                budget[0] -= 1
+                if budget[0] < 0:
+                    raise GraphTooLarge(budget[1])
             self.generation = max(x.generation for x in inputs)
             outputs = []
             for y in ys:
@@ -247,9 +256,40 @@ class Pow(Function):
         return x0**x1
 
     def backward(self, gy):
+        # Conventions where the formulas meet 0 * inf: x^0 is the constant 1, so d/da = 0 where
+        # b = 0 (also at a = 0); 0^b is constant for b > 0, so d/db = 0 where a = 0, b >= 0.
+        # The masks enter the graph as constants, so higher orders keep the same conventions.
         x0, x1 = self.inputs
-        gx0 = gy * x1 * x0 ** (x1 - 1.0) if x0.requires_grad else None
-        gx1 = gy * self.outputs[0]() * log(x0) if x1.requires_grad else None
+        a, b = x0.data, x1.data
+        gx0 = gx1 = None
+        if x0.requires_grad and (x1.requires_grad or np.any(b)):
+            zero_power = b == 0
+            base = Where(zero_power)(1.0, x0) if np.any(zero_power) else x0
+            gx0 = gy * x1 * base ** (x1 - 1.0)
+        if x1.requires_grad:
+            # For a < 0 the real a^b exists only at integer b: d/db is nan there, as log(a) is.
+            zero_base = (a == 0) & (b >= 0)
+            base = Where(zero_base)(1.0, x0) if np.any(zero_base) else x0
+            gx1 = gy * self.outputs[0]() * log(base)
+        return gx0, gx1
+
+
+class Where(Function):
+    """x0 where `mask` holds, x1 elsewhere; the mask is a constant of the graph."""
+
+    __slots__ = ("mask",)
+    arity = 2
+
+    def __init__(self, mask):
+        self.mask = mask
+
+    def forward(self, x0, x1):
+        return np.where(self.mask, x0, x1)
+
+    def backward(self, gy):
+        x0, x1 = self.inputs
+        gx0 = Where(self.mask)(gy, 0.0) if x0.requires_grad else None
+        gx1 = Where(self.mask)(0.0, gy) if x1.requires_grad else None
         return gx0, gx1
 
 

@@ -48,3 +48,28 @@ class ArityError(ExpressionSyntaxError):
 
 class ValueProblem(DezeroError):
     """A variable's value is missing, unused or not a number."""
+
+
+class LimitExceeded(DezeroError):
+    """A resource limit (graph size, expression length or depth) was reached."""
+
+
+class GraphTooLarge(LimitExceeded):
+    """The graph grew past the node limit: raised from the engine before memory runs out."""
+
+    def __init__(self, limit: int):
+        super().__init__(
+            f"the computation needs more than {limit} graph nodes (the limit, --max-nodes); "
+            "raise it with --max-nodes N"
+        )
+        self.limit = limit
+
+
+class TimeLimitExceeded(DezeroError):
+    """The computation ran longer than --timeout allows."""
+
+    exit_code = 124  # as coreutils' timeout(1), so scripts can tell it from bad input
+
+    def __init__(self, seconds: float):
+        super().__init__(f"stopped after the time limit of {seconds:g} s (--timeout)")
+        self.seconds = seconds

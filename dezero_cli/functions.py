@@ -29,6 +29,11 @@ def register(*names: str):
 register("log", "ln")(Log)
 register("pow")(Pow)
 Pow.derivative = "d/da = b * a^(b-1);  d/db = a^b * log(a)"
+Pow.convention = (
+    "a < 0 only with integer b ((-2)^3 = -8, d/da = 12; d/db is nan); 0^0 = 1; "
+    "d/da = 0 where b = 0; d/db = 0 where a = 0 and b >= 0"
+)
+Log.convention = "log(0) = -inf with derivative inf; log(x < 0) = nan"
 
 
 @register("square")
@@ -48,6 +53,7 @@ class Square(Function):
 class Exp(Function):
     __slots__ = ()
     derivative = "exp(x)"
+    convention = "exp(x > 709.78) overflows to inf (a warning says so)"
 
     def forward(self, x):
         return np.exp(x)
@@ -59,10 +65,12 @@ class Exp(Function):
 @register("sqrt")
 class Sqrt(Function):
     __slots__ = ()
-    derivative = "1 / (2 * sqrt(x)); inf at 0"
+    derivative = "1 / (2 * sqrt(x))"
+    convention = "sqrt(0) = 0 with derivative inf (from the right); sqrt(x < 0) = nan"
 
     def forward(self, x):
-        return np.sqrt(x)
+        # + 0.0 turns sqrt(-0.0) = -0.0 into 0.0, so the derivative at 0 is +inf, not -inf.
+        return np.sqrt(x) + 0.0
 
     def backward(self, gy):
         return gy / (2.0 * self.outputs[0]())
@@ -108,14 +116,29 @@ class Tan(Function):
 @register("tanh")
 class Tanh(Function):
     __slots__ = ()
-    derivative = "1 - tanh(x)^2"
+    derivative = "1 - tanh(x)^2 = 1 / cosh(x)^2"
+    convention = "computed as 1 / cosh(x)^2: accurate where tanh(x) rounds to +-1"
 
     def forward(self, x):
         return np.tanh(x)
 
     def backward(self, gy):
-        y = self.outputs[0]()
-        return gy * (1.0 - y * y)
+        # 1 - y^2 cancels as tanh saturates (it is exactly 0 beyond |x| = 19.1).
+        return gy * Sech2()(self.inputs[0])
+
+
+class Sech2(Function):
+    """1 / cosh(x)^2, tanh's derivative, to full relative precision for every x."""
+
+    __slots__ = ()
+
+    def forward(self, x):
+        # 4 / (e^|x| + e^-|x|)^2 rewritten in e^-2|x|, which never overflows.
+        e = np.exp(-2.0 * np.abs(x))
+        return 4.0 * e / ((1.0 + e) * (1.0 + e))
+
+    def backward(self, gy):
+        return gy * (-2.0 * self.outputs[0]()) * Tanh()(self.inputs[0])
 
 
 @register("sinh")
@@ -145,7 +168,8 @@ class Cosh(Function):
 @register("sigmoid")
 class Sigmoid(Function):
     __slots__ = ()
-    derivative = "sigmoid(x) * (1 - sigmoid(x))"
+    derivative = "sigmoid(x) * (1 - sigmoid(x)) = sigmoid(x) * sigmoid(-x)"
+    convention = "no overflow for any x; derivative computed as sigmoid(x) * sigmoid(-x)"
 
     def forward(self, x):
         # exp of -|x| never overflows; each branch divides two well-scaled numbers.
@@ -153,18 +177,21 @@ class Sigmoid(Function):
         return np.where(x >= 0, 1.0, e) / (1.0 + e)
 
     def backward(self, gy):
+        # 1 - y cancels for large x (y rounds to 1); sigmoid(-x) is the same number, accurate.
         y = self.outputs[0]()
-        return gy * y * (1.0 - y)
+        return gy * y * Sigmoid()(-self.inputs[0])
 
 
 @register("abs")
 class Abs(Function):
     __slots__ = ()
-    derivative = "sign(x); 0 at x = 0"
+    derivative = "sign(x)"
+    convention = "derivative 0 at x = 0 (and -0.0)"
 
     def forward(self, x):
         return np.abs(x)
 
     def backward(self, gy):
         # sign(x) is piecewise constant, so it enters the graph as a constant.
-        return gy * np.sign(self.inputs[0].data)
+        # + 0.0: sign(-0.0) is -0.0, and the derivative at 0 is 0, not -0.0.
+        return gy * (np.sign(self.inputs[0].data) + 0.0)
