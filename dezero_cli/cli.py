@@ -13,6 +13,7 @@ import click
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 VALUES_KEY = "dezero.values"
+LIMITS_KEY = "dezero.limits"
 
 
 class UserError(click.ClickException):
@@ -50,6 +51,13 @@ class ExpressionCommand(click.Command):
         ctx.meta[VALUES_KEY] = pairs
         return super().parse_args(ctx, rest)
 
+    def invoke(self, ctx: click.Context):
+        """Run the command under its resource limits (graph size, time)."""
+        from .limits import Limits, enforce
+
+        with enforce(ctx.meta.get(LIMITS_KEY, Limits())):
+            return super().invoke(ctx)
+
 
 def collect_values(ctx: click.Context, var_options: tuple[str, ...]) -> dict:
     """Every `--NAME VALUE` and `-v NAME=VALUE`, parsed to float64 arrays."""
@@ -72,14 +80,40 @@ def collect_values(ctx: click.Context, var_options: tuple[str, ...]) -> dict:
 
 
 def read_expression(expr: str) -> str:
-    if expr != "-":
-        return expr
-    data = sys.stdin.buffer.read()
+    """EXPR itself, or standard input for `-`; refused when larger than the limits allow."""
+    from .limits import Limits, check_expression_size
+
+    ctx = click.get_current_context(silent=True)
+    limits = ctx.meta.get(LIMITS_KEY, Limits()) if ctx is not None else Limits()
+    text = expr if expr != "-" else _read_stdin(limits.max_length)
+    check_expression_size(text, limits)
+    return text
+
+
+def _read_stdin(max_length: int | None) -> str:
+    stream = getattr(sys.stdin, "buffer", sys.stdin)
+    if stream is None:
+        raise UserError("standard input is closed: give the expression as an argument")
     try:
-        return data.decode("utf-8").strip()
+        # One byte past the limit is enough to know it is too long, without reading it all.
+        data = stream.read() if max_length is None else stream.read(max_length + 1)
+    except OSError as exc:
+        raise UserError(f"cannot read standard input: {exc.strerror or exc}") from None
+    if isinstance(data, str):
+        data = data.encode("utf-8", "surrogateescape")
+    if max_length is not None and len(data) > max_length:
+        raise UserError(
+            f"the expression on standard input is longer than the limit of {max_length} "
+            "characters (--max-length)"
+        )
+    try:
+        text = data.decode("utf-8").strip()
     except UnicodeDecodeError as exc:
         message = f"the expression on standard input is not UTF-8 (byte {exc.start})"
         raise UserError(message) from None
+    if not text:
+        raise UserError("standard input is empty: expected an expression")
+    return text
 
 
 def use_color(stream) -> bool:
@@ -111,6 +145,66 @@ def output_options(f):
     )(f)
     f = click.argument("expr")(f)
     return f
+
+
+def limit_options(graph: bool = True):
+    """--timeout, --max-length, --max-depth and (for commands that build graphs) --max-nodes.
+
+    The values go to `ctx.meta`, where ExpressionCommand.invoke and read_expression find them,
+    so command functions need no parameters for them.
+    """
+
+    # The defaults are repeated here rather than imported: limits.py is not loaded for --help.
+    def store(field: str):
+        def callback(ctx: click.Context, param, value):
+            from dataclasses import replace
+
+            from .limits import Limits
+
+            if value is not None:
+                value = None if value == 0 else value
+                ctx.meta[LIMITS_KEY] = replace(ctx.meta.get(LIMITS_KEY, Limits()), **{field: value})
+            return value
+
+        return callback
+
+    def add(f):
+        f = click.option(
+            "--timeout",
+            type=click.FloatRange(min=0, min_open=True, max=1e9),
+            metavar="SECONDS",
+            expose_value=False,
+            callback=store("timeout"),
+            help="Stop with exit status 124 after this much wall time.  [default: none]",
+        )(f)
+        f = click.option(
+            "--max-depth",
+            type=click.IntRange(min=0),
+            metavar="N",
+            expose_value=False,
+            callback=store("max_depth"),
+            help="Most levels of nested parentheses; 0 for no limit.  [default: 1000000]",
+        )(f)
+        f = click.option(
+            "--max-length",
+            type=click.IntRange(min=0),
+            metavar="N",
+            expose_value=False,
+            callback=store("max_length"),
+            help="Longest expression in characters; 0 for no limit.  [default: 10000000]",
+        )(f)
+        if graph:
+            f = click.option(
+                "--max-nodes",
+                type=click.IntRange(min=0),
+                metavar="N",
+                expose_value=False,
+                callback=store("max_nodes"),
+                help="Most function nodes in the graphs; 0 for no limit.  [default: 2000000]",
+            )(f)
+        return f
+
+    return add
 
 
 def emit(result, fmt: str, quiet: bool, given: dict) -> None:
@@ -154,6 +248,7 @@ def cli(debug: bool) -> None:
 
 @cli.command(cls=ExpressionCommand)
 @output_options
+@limit_options()
 @click.option("--wrt", metavar="NAMES", help="Comma-separated variables to differentiate by.")
 @click.pass_context
 def grad(ctx, expr, var_options, fmt, quiet, wrt):
@@ -178,6 +273,7 @@ def grad(ctx, expr, var_options, fmt, quiet, wrt):
 
 @cli.command("eval", cls=ExpressionCommand)
 @output_options
+@limit_options(graph=False)
 @click.pass_context
 def eval_(ctx, expr, var_options, fmt, quiet):
     """Print the value of EXPR, computed without building a graph.

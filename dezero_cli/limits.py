@@ -1,0 +1,127 @@
+"""Resource limits, so that no input makes a command run out of memory or run without end.
+
+Graph size is counted by the engine itself (`Function.__call__` spends from
+`Config.node_budget`), so the limit also holds for the graphs that higher orders build. The
+expression's size is checked before parsing. The time limit interrupts whatever is running.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import signal
+import threading
+from dataclasses import dataclass
+
+from .errors import GraphTooLarge, LimitExceeded, TimeLimitExceeded
+
+DEFAULT_MAX_NODES = 2_000_000  # about 1 GB of graph for scalar values
+DEFAULT_MAX_LENGTH = 10_000_000  # characters of expression text
+DEFAULT_MAX_DEPTH = 1_000_000  # levels of nested parentheses
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one command may use. None switches a limit off."""
+
+    max_nodes: int | None = DEFAULT_MAX_NODES
+    max_length: int | None = DEFAULT_MAX_LENGTH
+    max_depth: int | None = DEFAULT_MAX_DEPTH
+    timeout: float | None = None  # seconds of wall time
+
+
+def check_expression_size(text: str, limits: Limits) -> None:
+    """Refuse an expression longer or deeper than the limits, before any work on it."""
+    if limits.max_length is not None and len(text) > limits.max_length:
+        raise LimitExceeded(
+            f"the expression is {len(text)} characters long, more than the limit of "
+            f"{limits.max_length} (--max-length)"
+        )
+    if limits.max_depth is not None and text.count("(") > limits.max_depth:
+        depth = nesting_depth(text)
+        if depth > limits.max_depth:
+            raise LimitExceeded(
+                f"the expression nests parentheses {depth} deep, more than the limit of "
+                f"{limits.max_depth} (--max-depth)"
+            )
+
+
+def nesting_depth(text: str) -> int:
+    """The deepest nesting of parentheses (unbalanced ones are the parser's business)."""
+    import numpy as np
+
+    codes = np.frombuffer(text.encode("utf-32-le", "replace"), dtype=np.uint32)
+    steps = (codes == ord("(")).astype(np.int64) - (codes == ord(")"))
+    return int(np.cumsum(steps).max(initial=0))
+
+
+def check_graph_size(size: int, limits: Limits) -> None:
+    """Fail before evaluating when the forward pass alone needs more nodes than allowed."""
+    if limits.max_nodes is not None and size > limits.max_nodes:
+        raise GraphTooLarge(limits.max_nodes)
+
+
+@contextlib.contextmanager
+def enforce(limits: Limits):
+    """Hold the graph-size limit and the time limit over the body of the `with`."""
+    from .core import using_config
+
+    budget = None if limits.max_nodes is None else [limits.max_nodes, limits.max_nodes]
+    with using_config("node_budget", budget), time_limit(limits.timeout):
+        yield
+
+
+@contextlib.contextmanager
+def time_limit(seconds: float | None):
+    """Raise TimeLimitExceeded in the body once `seconds` of wall time have passed.
+
+    It interrupts whatever Python code runs, the parser included, so it works only in the
+    main thread: a SIGALRM timer on POSIX, a watchdog thread elsewhere.
+    """
+    if seconds is None:
+        yield
+        return
+    if not (seconds > 0 and math.isfinite(seconds)):
+        raise LimitExceeded(f"--timeout must be a positive number of seconds, not {seconds}")
+    if threading.current_thread() is not threading.main_thread():
+        raise LimitExceeded("a time limit can only be set in the main thread")
+    with _alarm(seconds) if hasattr(signal, "setitimer") else _watchdog(seconds):
+        yield
+
+
+@contextlib.contextmanager
+def _alarm(seconds: float):
+    def expired(signum, frame):
+        raise TimeLimitExceeded(seconds)
+
+    previous = signal.signal(signal.SIGALRM, expired)
+    # It fires again every 50 ms: code that swallows one exception will not run on forever.
+    signal.setitimer(signal.ITIMER_REAL, seconds, 0.05)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+@contextlib.contextmanager
+def _watchdog(seconds: float):
+    import _thread
+
+    fired = threading.Event()
+
+    def expire():
+        fired.set()
+        _thread.interrupt_main()
+
+    timer = threading.Timer(seconds, expire)
+    timer.daemon = True
+    timer.start()
+    try:
+        yield
+    except KeyboardInterrupt:
+        if fired.is_set():
+            raise TimeLimitExceeded(seconds) from None
+        raise
+    finally:
+        timer.cancel()

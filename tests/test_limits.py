@@ -1,0 +1,219 @@
+"""Resource limits and unusable input: each gives one `error:` line and its documented exit code."""
+
+from __future__ import annotations
+
+import signal
+import threading
+
+import numpy as np
+import pytest
+from clirun import run
+
+from dezero_cli import api
+from dezero_cli.core import Config, Variable
+from dezero_cli.errors import GraphTooLarge, LimitExceeded, TimeLimitExceeded
+from dezero_cli.functions import Tanh
+from dezero_cli.limits import (
+    DEFAULT_MAX_DEPTH,
+    DEFAULT_MAX_LENGTH,
+    DEFAULT_MAX_NODES,
+    Limits,
+    enforce,
+    nesting_depth,
+    time_limit,
+)
+
+
+def nested(n: int, name: str = "sin") -> str:
+    return f"{name}(" * n + "x" + ")" * n
+
+
+def one_error(outcome, code: int = 2) -> str:
+    """The message of the single `error:` line, after checking the exit code and the streams."""
+    assert outcome.code == code, outcome
+    assert outcome.stdout == ""
+    lines = outcome.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), outcome.stderr
+    return lines[0][len("error: ") :]
+
+
+def test_defaults_are_the_documented_ones():
+    assert (DEFAULT_MAX_NODES, DEFAULT_MAX_LENGTH, DEFAULT_MAX_DEPTH) == (
+        2_000_000,
+        10_000_000,
+        1_000_000,
+    )
+    assert Limits() == Limits(2_000_000, 10_000_000, 1_000_000, None)
+    help_text = run(["grad", "--help"]).stdout
+    for option, default in [
+        ("--max-nodes", "2000000"),
+        ("--max-length", "10000000"),
+        ("--max-depth", "1000000"),
+        ("--timeout", "none"),
+    ]:
+        assert option in help_text
+        assert f"[default: {default}]" in help_text
+
+
+# A first-order gradient records exactly one node per function call of the forward pass:
+# the backward pass builds no graph. So an expression with n calls needs n nodes.
+@pytest.mark.parametrize("n", [1, 7, 50])
+def test_node_limit_is_exact_at_the_boundary(n):
+    text = nested(n)
+    with enforce(Limits(max_nodes=n)):
+        r = api.grad(text, {"x": 0.5})
+    assert float(r.grad["x"]) != 0
+    with pytest.raises(GraphTooLarge) as info, enforce(Limits(max_nodes=n - 1)):
+        api.grad(text, {"x": 0.5})
+    assert info.value.limit == n - 1
+
+
+def test_node_limit_counts_the_graphs_that_higher_orders_build():
+    # tanh's derivatives by double backprop: the recorded backward graphs count too.
+    def third_derivative():
+        x = Variable(np.array(0.5), "x")
+        y = Tanh()(x)
+        for _ in range(3):
+            x.grad = None
+            y.backward(create_graph=True)
+            y = x.grad
+        return float(y.data)
+
+    with enforce(Limits(max_nodes=None)):
+        Config.node_budget = [10**9, 10**9]
+        third_derivative()
+        used = 10**9 - Config.node_budget[0]
+    assert used > 3  # far more than the single forward node
+    t, s2 = np.tanh(0.5), 1 / np.cosh(0.5) ** 2
+    with enforce(Limits(max_nodes=used)):
+        assert third_derivative() == pytest.approx(s2 * (4 * t * t - 2 * s2), rel=1e-12)
+    with pytest.raises(GraphTooLarge), enforce(Limits(max_nodes=used - 1)):
+        third_derivative()
+
+
+def test_limits_are_restored_after_the_block():
+    with pytest.raises(GraphTooLarge), enforce(Limits(max_nodes=0)):
+        api.grad("sin(x)", {"x": 1.0})
+    assert Config.node_budget is None
+    assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+    assert float(api.grad(nested(100), {"x": 1.0}).value) > 0  # no limit outside `enforce`
+
+
+def test_eval_builds_no_graph_so_only_grad_has_max_nodes():
+    assert run(["eval", "sin(cos(x))", "--x", "1", "--max-nodes", "1"]).code == 2
+    ok = run(["grad", "sin(cos(x))", "--x", "1", "--max-nodes", "2"])
+    assert ok.code == 0 and ok.stdout.startswith("f = ")
+
+
+def test_max_nodes_on_the_command_line():
+    message = one_error(run(["grad", "sin(cos(x))", "--x", "1", "--max-nodes", "1"]))
+    assert message == (
+        "the computation needs more than 1 graph nodes (the limit, --max-nodes); "
+        "raise it with --max-nodes N"
+    )
+    assert run(["grad", "sin(cos(x))", "--x", "1", "--max-nodes", "0"]).code == 0  # 0: no limit
+
+
+def test_max_length_boundary():
+    text = "x+" * 10 + "x"  # 21 characters
+    assert run(["eval", text, "--x", "1", "--max-length", "21"]).stdout == "f = 11.0\n"
+    message = one_error(run(["eval", text, "--x", "1", "--max-length", "20"]))
+    assert (
+        message == "the expression is 21 characters long, more than the limit of 20 (--max-length)"
+    )
+
+
+def test_max_length_stops_reading_standard_input_early():
+    message = one_error(run(["grad", "-", "--max-length", "100"], stdin=b"x+" * 1_000_000))
+    assert message == (
+        "the expression on standard input is longer than the limit of 100 characters (--max-length)"
+    )
+
+
+def test_max_depth_boundary():
+    assert run(["grad", nested(30), "--x", "0.1", "--max-depth", "30"]).code == 0
+    message = one_error(run(["grad", nested(31), "--x", "0.1", "--max-depth", "30"]))
+    assert message == (
+        "the expression nests parentheses 31 deep, more than the limit of 30 (--max-depth)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "depth"),
+    [("x", 0), ("(x)", 1), ("((x))+(x)", 2), ("(()(()))", 3), (")))(", 0), ("é(((", 3)],
+)
+def test_nesting_depth(text, depth):
+    assert nesting_depth(text) == depth
+
+
+def test_timeout_stops_a_long_computation_with_exit_124():
+    # Parsing and differentiating 30,000 nested calls takes far longer than a millisecond.
+    outcome = run(["grad", "-", "--x", "0.5", "--timeout", "0.001"], stdin=nested(30_000).encode())
+    assert one_error(outcome, 124) == "stopped after the time limit of 0.001 s (--timeout)"
+    assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+    assert signal.getsignal(signal.SIGALRM) in (signal.SIG_DFL, signal.default_int_handler, None)
+
+
+def test_a_generous_timeout_changes_nothing():
+    outcome = run(["grad", "square(exp(square(x)))", "--x", "0.5", "--timeout", "60"])
+    assert outcome.stdout == "f = 1.648721270700128\ndf/dx = 3.297442541400256\n"
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "abc", "inf", "nan"])
+def test_bad_timeouts_are_usage_errors(value):
+    message = one_error(run(["eval", "x", "--x", "1", "--timeout", value]))
+    if value == "nan":  # passes Click's range check (comparisons with nan are false)
+        assert message == "--timeout must be a positive number of seconds, not nan"
+    else:
+        assert message.startswith("Invalid value for '--timeout'")
+
+
+def test_time_limit_raises_our_error_and_refuses_other_threads():
+    with pytest.raises(TimeLimitExceeded), time_limit(0.01):
+        while True:
+            pass
+    errors = []
+
+    def worker():
+        try:
+            with time_limit(1.0):
+                pass
+        except LimitExceeded as exc:
+            errors.append(exc.message)
+
+    thread = threading.Thread(target=worker)
+    thread.start()
+    thread.join()
+    assert errors == ["a time limit can only be set in the main thread"]
+
+
+# Standard input that cannot be used.
+@pytest.mark.parametrize(
+    ("stdin", "message"),
+    [
+        (b"sin(x\xff)", "the expression on standard input is not UTF-8 (byte 5)"),
+        (b"", "standard input is empty: expected an expression"),
+        (b" \n\t\n", "standard input is empty: expected an expression"),
+        (None, "standard input is closed: give the expression as an argument"),
+    ],
+)
+def test_unusable_standard_input(stdin, message):
+    for command in ("grad", "eval"):
+        assert one_error(run([command, "-", "--x", "1"], stdin=stdin)) == message
+
+
+def test_standard_input_that_fails_to_read(monkeypatch, capsys):
+    class Directory:
+        def read(self, n=-1):
+            raise IsADirectoryError(21, "Is a directory")
+
+    class Stdin:
+        buffer = Directory()
+
+    import sys
+
+    from dezero_cli.cli import main
+
+    monkeypatch.setattr(sys, "stdin", Stdin())
+    assert main(["grad", "-"]) == 2
+    assert capsys.readouterr().err == "error: cannot read standard input: Is a directory\n"
