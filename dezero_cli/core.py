@@ -256,14 +256,15 @@ class Pow(Function):
         return x0**x1
 
     def backward(self, gy):
-        # Conventions where the formulas meet 0 * inf: x^0 is the constant 1, so d/da = 0 where
-        # b = 0 (also at a = 0); 0^b is constant for b > 0, so d/db = 0 where a = 0, b >= 0.
-        # The masks enter the graph as constants, so higher orders keep the same conventions.
+        # Conventions where the formulas meet 0 * inf, at a = 0 only: 0^0 = 1 and d/da = 0
+        # there (b * a^(b-1) is 0 * inf); 0^b is constant for b > 0, so d/db = 0 where a = 0,
+        # b >= 0 (a^b * log(a) is 0 * -inf). Each mask swaps in a constant base 1 at those
+        # points alone, so elsewhere every higher and mixed derivative is the formula's.
         x0, x1 = self.inputs
         a, b = x0.data, x1.data
         gx0 = gx1 = None
         if x0.requires_grad and (x1.requires_grad or np.any(b)):
-            zero_power = b == 0
+            zero_power = (b == 0) & (a == 0)
             base = Where(zero_power)(1.0, x0) if np.any(zero_power) else x0
             gx0 = gy * x1 * base ** (x1 - 1.0)
         if x1.requires_grad:

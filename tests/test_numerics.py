@@ -129,6 +129,18 @@ def test_x_to_the_zero_at_zero_has_derivative_zero_at_every_order():
     assert got == [0.0, 2.0, 0.0]
 
 
+def test_mixed_partial_of_pow_at_a_zero_exponent():
+    # d2/dadb a^b = a^(b-1) * (1 + b log a): at b = 0 it is 1/a. The 0^0 convention must not
+    # leak to a != 0 (it did: a constant base 1 there gave 1).
+    a, b = Variable(np.array(1.2), "a"), Variable(np.array(0.0), "b")
+    y = a**b
+    y.backward(create_graph=True)
+    ga = a.grad
+    a.grad = b.grad = None
+    ga.backward()
+    assert (float(ga.data), float(b.grad.data)) == (0.0, 1 / 1.2)
+
+
 def test_zero_exponent_mask_works_elementwise():
     r = api.grad("x^y", {"x": 0.0, "y": np.array([0.0, 1.0, 2.0])})
     assert r.value.tolist() == [1.0, 0.0, 0.0]
