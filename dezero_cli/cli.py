@@ -121,7 +121,7 @@ def use_color(stream) -> bool:
 
 
 def warn(message: str) -> None:
-    click.echo(f"warning: {message}", err=True)
+    click.echo(f"warning: {printable(message)}", err=True)
 
 
 def output_options(f):
@@ -327,8 +327,15 @@ def main(argv: list[str] | None = None) -> int:
         )
 
 
+def printable(text: str) -> str:
+    """`text` with control characters and undecodable bytes escaped: one line, no terminal codes."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
 def _fail(message: str, code: int, context=None) -> int:
-    lines = [f"error: {message}"]
+    lines = [f"error: {printable(message)}"]
     if context is not None:
         lines.extend(f"  {line}" for line in context())
     click.echo("\n".join(lines), err=True)

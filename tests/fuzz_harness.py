@@ -1,0 +1,217 @@
+"""Fuzzing the command line: the inputs (Hypothesis strategies), the commands, the one property.
+
+The property: whatever the input, `dezero` ends with exit status 0 and some output, or with
+exit status 2 (or a status the command documents, such as 1 for `check`) and exactly one
+`error:` line on standard error; never a traceback, never exit 3 (internal error).
+
+COMMANDS is a table: to fuzz another command, add one entry saying how to turn an expression
+and its values into argv and standard input, and which exit statuses it may end with. Input
+formats of other kinds (a batch file) get their own strategy over the same `Input`.
+"""
+
+from __future__ import annotations
+
+import string
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from clirun import Outcome, run
+from hypothesis import strategies as st
+
+
+@dataclass(frozen=True)
+class Input:
+    """One fuzz case: the expression (or None to pass raw bytes on stdin), values, options."""
+
+    expr: str | None
+    values: tuple[tuple[str, str], ...] = ()  # (option text, value text), e.g. ("--x", "0.5")
+    stdin: bytes | None = None  # with expr None, EXPR is "-" and this is standard input
+
+
+@dataclass(frozen=True)
+class Command:
+    name: str
+    argv: Callable[[Input], list[str]]
+    exit_codes: frozenset = frozenset({0, 2})
+
+
+def expression_argv(command: str, *extra: str) -> Callable[[Input], list[str]]:
+    def build(case: Input) -> list[str]:
+        argv = [command, "-" if case.expr is None else case.expr, *extra]
+        for option, value in case.values:
+            argv += [option, value] if "=" not in option else [option + value]
+        return argv
+
+    return build
+
+
+COMMANDS = {
+    "grad": Command("grad", expression_argv("grad")),
+    "grad-json": Command("grad-json", expression_argv("grad", "--format", "json")),
+    "eval": Command("eval", expression_argv("eval")),
+    "eval-quiet": Command("eval-quiet", expression_argv("eval", "-q")),
+}
+
+
+@dataclass
+class Tally:
+    """What a fuzz run saw: inputs per command, exit statuses, kinds of error message."""
+
+    tried: Counter = field(default_factory=Counter)
+    codes: Counter = field(default_factory=Counter)
+    errors: Counter = field(default_factory=Counter)
+
+
+TALLY = Tally()
+
+
+def check(command: Command, case: Input) -> Outcome:
+    """Run one case and assert the property; record it in TALLY."""
+    argv = command.argv(case)
+    outcome = run(argv, stdin=case.stdin if case.expr is None else b"")
+    TALLY.tried[command.name] += 1
+    TALLY.codes[(command.name, outcome.code)] += 1
+    context = f"argv={argv!r} stdin={case.stdin!r}\n{outcome}"
+    assert outcome.code in command.exit_codes, context
+    assert "Traceback" not in outcome.stderr + outcome.stdout, context
+    lines = outcome.stderr.splitlines()
+    errors = [line for line in lines if line.startswith("error: ")]
+    others = [line for line in lines if not line.startswith(("error: ", "warning: ", "  "))]
+    assert not others, context  # anything else on stderr is a stray message
+    if outcome.code == 0:
+        assert outcome.stdout and not errors, context
+    else:
+        assert len(errors) == 1 and lines[0] == errors[0], context
+        TALLY.errors[error_kind(errors[0])] += 1
+    return outcome
+
+
+def error_kind(line: str) -> str:
+    """The message with its particulars (quoted text, numbers) blanked, to count kinds."""
+    words = []
+    for word in line[len("error: ") :].split():
+        if any(c in word for c in "'\"") or any(c.isdigit() for c in word):
+            word = "_"
+        words.append(word)
+    return " ".join(words[:8])
+
+
+# --- Strategies ---------------------------------------------------------------------------
+
+# Every code point, surrogates included (a shell passes undecodable bytes as those).
+ANY_CHAR = st.characters(exclude_categories=())
+TOKENS = [
+    "x", "y", "z", "sin", "cos", "exp", "log", "pow", "sqrt", "abs", "tanh", "sigmoid", "pi",
+    "e", "0", "1", "2.5", ".5", "1e-3", "1e400", "(", ")", ",", "+", "-", "*", "/", "^", "**",
+    " ", "__import__", "x.y", "\t", "\n", "é", "\x00", "1.2.3", "2x",
+]  # fmt: skip
+VALID = [
+    "square(exp(square(x)))",
+    "x^4 - 2*x^2",
+    "sin(x)*exp(-x^2/2) + log(1+x^2)",
+    "x*y + sin(x)/(1+y^2)",
+    "pow(x, y) - -x ** -2 ^ 3",
+    "tanh(sigmoid(abs(x - .5e1)))",
+    "sqrt(cosh(x)) / sinh(y + pi) * e",
+    "2^3^2 + ((x))",
+]
+
+
+@st.composite
+def valid_expression(draw, depth: int = 4) -> str:
+    """A random well-formed expression (bounded depth, so this recursion is bounded too)."""
+    if depth == 0 or draw(st.integers(0, 3)) == 0:
+        return draw(st.sampled_from(["x", "y", "2", "0.5", "pi", "1e-3", "0"]))
+    kind = draw(st.integers(0, 3))
+    if kind == 0:
+        f = draw(st.sampled_from(["sin", "exp", "log", "sqrt", "tanh", "abs", "sigmoid"]))
+        return f"{f}({draw(valid_expression(depth - 1))})"
+    if kind == 1:
+        return f"pow({draw(valid_expression(depth - 1))}, {draw(valid_expression(depth - 1))})"
+    if kind == 2:
+        return "-" + draw(valid_expression(depth - 1))
+    op = draw(st.sampled_from(["+", "-", "*", "/", "^", "**"]))
+    return f"({draw(valid_expression(depth - 1))}){op}{draw(valid_expression(depth - 1))}"
+
+
+@st.composite
+def near_miss(draw) -> str:
+    """A valid expression with a few random deletions, insertions and duplications."""
+    text = draw(st.one_of(st.sampled_from(VALID), valid_expression()))
+    for _ in range(draw(st.integers(1, 4))):
+        i = draw(st.integers(0, len(text)))
+        edit = draw(st.integers(0, 3))
+        if edit == 0 and text:
+            j = draw(st.integers(i, min(len(text), i + 3)))
+            text = text[:i] + text[j:]
+        elif edit == 1:
+            text = text[:i] + draw(st.sampled_from(TOKENS)) + text[i:]
+        elif edit == 2:
+            text = text[:i] + draw(st.sampled_from(string.printable)) + text[i:]
+        else:
+            j = draw(st.integers(i, len(text)))
+            text = text[:i] + text[i:j] * 2 + text[j:]
+    return text
+
+
+def long_text() -> st.SearchStrategy[str]:
+    """Very long inputs: a repeated fragment, valid or not, up to tens of thousands of chars."""
+    fragment = st.one_of(st.sampled_from(TOKENS + VALID), st.text(ANY_CHAR, max_size=5))
+    return st.builds(lambda f, n, tail: f * n + tail, fragment, st.integers(100, 5000),
+                     st.sampled_from(["", ")", "(", "x", "+"]))  # fmt: skip
+
+
+NUMBERS = ["0.5", "-1", "-1e-3", "1,2,3", "nan", "-inf", "1e400", "1e-400", "-0.0", ".5", "5."]
+VALUE_MISSES = ["", ",", "1,", ",1", "1.2.3", "1e", "--1", "0x1", "1_0", "١", "1 2", "inf,x"]
+
+
+def value_text() -> st.SearchStrategy[str]:
+    return st.one_of(
+        st.sampled_from(NUMBERS + VALUE_MISSES),
+        st.text(ANY_CHAR, max_size=20),
+        st.lists(st.sampled_from(NUMBERS + VALUE_MISSES), min_size=1, max_size=4).map(",".join),
+    )
+
+
+def option_name() -> st.SearchStrategy[str]:
+    """Option texts: the usual --NAME, plus the odd ones (--NAME=, -v, clashes, junk)."""
+    name = st.one_of(st.sampled_from(["x", "y", "z", "x_1", "_"]), st.text(ANY_CHAR, max_size=6))
+    return st.one_of(
+        name.map(lambda n: "--" + n),
+        name.map(lambda n: f"--{n}="),
+        st.sampled_from(["-v", "--var", "--format", "--wrt", "-q", "--", "---", "--=", "-", "--h"]),
+        st.sampled_from(["--timeout", "--max-nodes", "--max-length", "--max-depth"]),
+    )
+
+
+def values() -> st.SearchStrategy[tuple]:
+    plain = st.tuples(st.sampled_from(["--x", "--y", "--z"]), value_text())
+    odd = st.tuples(option_name(), value_text())
+    return st.lists(st.one_of(plain, plain, odd), max_size=4).map(tuple)
+
+
+def expressions() -> st.SearchStrategy[str]:
+    return st.one_of(
+        st.text(ANY_CHAR, max_size=60),
+        near_miss(),
+        valid_expression(),
+    )
+
+
+def inputs() -> st.SearchStrategy[Input]:
+    """Expressions in argv with values; sometimes the expression as bytes on stdin instead."""
+    in_argv = st.builds(Input, expressions(), values())
+    on_stdin = st.builds(
+        lambda data, vals: Input(None, vals, data),
+        st.one_of(
+            st.binary(max_size=80),
+            st.one_of(near_miss(), valid_expression()).map(lambda s: s.encode()),
+        ),
+        values(),
+    )
+    return st.one_of(in_argv, in_argv, on_stdin)
+
+
+def long_inputs() -> st.SearchStrategy[Input]:
+    return st.builds(Input, long_text(), st.just((("--x", "0.5"), ("--y", "2"))))

@@ -1,0 +1,59 @@
+"""Fuzz every command of the table in fuzz_harness: arbitrary text, near misses, odd values.
+
+Bounded for CI; `python tests/bench/fuzz_long.py --examples 20000` runs the same longer.
+"""
+
+from __future__ import annotations
+
+import pytest
+from fuzz_harness import COMMANDS, Input, check, inputs, long_inputs
+from hypothesis import HealthCheck, given, settings
+
+FUZZ = settings(
+    max_examples=80,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    derandomize=True,  # the same cases on every run: CI stays reproducible
+)
+
+
+@pytest.mark.parametrize("name", sorted(COMMANDS))
+@FUZZ
+@given(case=inputs())
+def test_any_input_gives_a_result_or_one_error(name, case):
+    check(COMMANDS[name], case)
+
+
+@pytest.mark.parametrize("name", ["grad", "eval"])
+@settings(FUZZ, max_examples=8)
+@given(case=long_inputs())
+def test_very_long_input(name, case):
+    check(COMMANDS[name], case)
+
+
+# Cases the fuzzer found or that stand for a class of input, kept as plain regressions.
+REGRESSIONS = [
+    Input("sin(x)", (("--x", "\udcff"),)),  # an undecodable byte from the shell
+    Input("x\udcff", (("--x", "1"),)),
+    Input("\x00", ()),
+    Input("x", (("--\x00", "1"), ("--x", "1"))),
+    Input("x", (("--x=", "1e400"),)),
+    Input("x", (("--x", "1"), ("--x", "2"))),
+    Input("(" * 5000 + "x" + ")" * 5000, (("--x", "1"),)),
+    Input("-" * 20000 + "x", (("--x", "1"),)),
+    Input("2" + "^2" * 3000, ()),
+    Input("x" + "+x" * 20000, (("--x", "1,2,3"),)),
+    Input(None, (("--x", "1"),), b"\xff\xfe\x00"),
+    Input(None, (("--x", "1"),), b""),
+    Input(None, (("--x", "1"),), "sin(x)".encode("utf-16")),
+    Input("x", (("--max-nodes", "-1"),)),
+    Input("x", (("--timeout", "1e999"),)),
+    Input("", (("--", "\r"),)),  # Click quoted the stray argument raw: a second stderr line
+    Input("x", (("--", "\x1b[31m"),)),
+]
+
+
+@pytest.mark.parametrize("case", REGRESSIONS, ids=lambda c: repr(c)[:50])
+@pytest.mark.parametrize("name", sorted(COMMANDS))
+def test_regressions(name, case):
+    check(COMMANDS[name], case)
