@@ -168,6 +168,8 @@ VALUE_MISSES = ["", ",", "1,", ",1", "1.2.3", "1e", "--1", "0x1", "1_0", "١", "
 
 def value_text() -> st.SearchStrategy[str]:
     return st.one_of(
+        st.sampled_from(NUMBERS),
+        st.floats().map(repr),
         st.sampled_from(NUMBERS + VALUE_MISSES),
         st.text(ANY_CHAR, max_size=20),
         st.lists(st.sampled_from(NUMBERS + VALUE_MISSES), min_size=1, max_size=4).map(",".join),

@@ -48,14 +48,14 @@ def main() -> int:
     args = parser.parse_args()
     failures = []
     start = time.perf_counter()
-    for name in args.commands.split(","):
+    for index, name in enumerate(args.commands.split(",")):
         for label, strategy, n in [
             ("general", inputs(), args.examples),
             ("long", long_inputs(), max(1, args.examples // 50)),
         ]:
             t = time.perf_counter()
             before = TALLY.tried[name]
-            failure = fuzz(name, strategy, n, args.seed)
+            failure = fuzz(name, strategy, n, args.seed * 1000 + index)
             print(
                 f"{name:10} {label:8} {TALLY.tried[name] - before:7d} inputs "
                 f"{time.perf_counter() - t:7.1f} s  {'FAILED' if failure else 'ok'}",
