@@ -200,7 +200,8 @@ def limit_options(graph: bool = True):
                 metavar="N",
                 expose_value=False,
                 callback=store("max_nodes"),
-                help="Most function nodes in the graphs; 0 for no limit.  [default: 2000000]",
+                help="Most graph nodes (one of n values counts 1 + n/64); 0 for no limit.  "
+                "[default: 2000000]",
             )(f)
         return f
 

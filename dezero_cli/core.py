@@ -18,6 +18,7 @@ class Config:
     # Leading axes that hold independent rows (batch mode): reductions never sum across them.
     batch_ndim = 0
     # [nodes left, limit] while a graph-size limit is in force (see limits.py), else None.
+    # A node whose value holds n elements counts 1 + n // 64, so the limit bounds memory.
     node_budget: list[int] | None = None
 
 
@@ -159,7 +160,8 @@ class Function:
         if Config.enable_backprop and any(x.requires_grad for x in inputs):
             budget = Config.node_budget
             if budget is not None:
-                budget[0] -= 1
+                # What a node costs in memory: its objects, about as much as 64 float64 values.
+                budget[0] -= 1 + getattr(ys[0], "size", 1) // 64
                 if budget[0] < 0:
                     raise GraphTooLarge(budget[1])
             self.generation = max(x.generation for x in inputs)

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 
 from .errors import GraphTooLarge, LimitExceeded, TimeLimitExceeded
 
-DEFAULT_MAX_NODES = 2_000_000  # about 1 GB of graph for scalar values
+# A node holding n values counts 1 + n // 64: about 500 bytes each, 1 GB at the default.
+DEFAULT_MAX_NODES = 2_000_000
 DEFAULT_MAX_LENGTH = 10_000_000  # characters of expression text
 DEFAULT_MAX_DEPTH = 1_000_000  # levels of nested parentheses
 

@@ -44,7 +44,7 @@ def test_defaults_are_the_documented_ones():
         1_000_000,
     )
     assert Limits() == Limits(2_000_000, 10_000_000, 1_000_000, None)
-    help_text = run(["grad", "--help"]).stdout
+    help_text = " ".join(run(["grad", "--help"]).stdout.split())
     for option, default in [
         ("--max-nodes", "2000000"),
         ("--max-length", "10000000"),
@@ -66,6 +66,14 @@ def test_node_limit_is_exact_at_the_boundary(n):
     with pytest.raises(GraphTooLarge) as info, enforce(Limits(max_nodes=n - 1)):
         api.grad(text, {"x": 0.5})
     assert info.value.limit == n - 1
+
+
+def test_a_node_holding_a_vector_counts_by_its_size():
+    x = np.arange(640.0)  # 1 + 640 // 64 = 11 per node
+    with enforce(Limits(max_nodes=3 * 11)):
+        api.grad(nested(3), {"x": x})
+    with pytest.raises(GraphTooLarge), enforce(Limits(max_nodes=3 * 11 - 1)):
+        api.grad(nested(3), {"x": x})
 
 
 def test_node_limit_counts_the_graphs_that_higher_orders_build():

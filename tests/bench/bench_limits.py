@@ -1,0 +1,128 @@
+"""What the graph-size limit costs in the engine's hot path, as ratios measured in one run.
+
+    python tests/bench/bench_limits.py [--ops 200000] [--repeat 7] [--at-limit]
+
+Forward plus backward of a chain of sin calls built through the library's Variables, three
+ways, interleaved so that machine noise hits each alike; the median of each is divided by the
+baseline's:
+  baseline   Function.__call__ as it was before the limit existed (copied below)
+  no limit   the current engine with no limit in force
+  limit on   the current engine under `enforce(Limits())`, the default 2,000,000 nodes
+With --at-limit it also builds a chain until the default limit stops it, in a child process,
+and reports the time and peak memory it took to get there.
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import statistics
+import subprocess
+import sys
+import time
+import weakref
+
+import numpy as np
+
+from dezero_cli.core import Config, Function, Variable, as_variable
+from dezero_cli.functions import Sin
+from dezero_cli.limits import Limits, enforce
+
+CURRENT_CALL = Function.__call__
+
+
+def baseline_call(self, *inputs):
+    """Function.__call__ before the node budget (the code of commit d5ec8c5)."""
+    inputs = [as_variable(x) for x in inputs]
+    ys = self.forward(*[x.data for x in inputs])
+    if not isinstance(ys, tuple):
+        ys = (ys,)
+    if Config.enable_backprop and any(x.requires_grad for x in inputs):
+        self.generation = max(x.generation for x in inputs)
+        outputs = []
+        for y in ys:
+            output = Variable(y)
+            output.creator = self
+            output.generation = self.generation + 1
+            outputs.append(output)
+        self.inputs = inputs
+        self.outputs = [weakref.ref(output) for output in outputs]
+    else:
+        outputs = [Variable(y, requires_grad=False) for y in ys]
+    return outputs[0] if len(outputs) == 1 else outputs
+
+
+def chain(ops: int) -> float:
+    t = time.perf_counter()
+    x = Variable(np.array(0.5), "x")
+    y = x
+    for _ in range(ops):
+        y = Sin()(y)
+    y.backward()
+    elapsed = time.perf_counter() - t
+    assert x.grad is not None
+    return elapsed
+
+
+def run_variant(name: str, ops: int) -> float:
+    if name == "baseline":
+        Function.__call__ = baseline_call
+        try:
+            return chain(ops)
+        finally:
+            Function.__call__ = CURRENT_CALL
+    if name == "no limit":
+        return chain(ops)
+    with enforce(Limits()):
+        return chain(ops)
+
+
+def at_limit() -> None:
+    """Child process: build until the default limit stops it; print seconds and peak MB."""
+    from dezero_cli.errors import GraphTooLarge
+
+    t = time.perf_counter()
+    x = Variable(np.array(0.5), "x")
+    y = x
+    try:
+        with enforce(Limits()):
+            while True:
+                y = Sin()(y)
+    except GraphTooLarge as exc:
+        message = exc.message
+    elapsed = time.perf_counter() - t
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"{elapsed:.2f} {peak:.0f} {message}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--ops", type=int, default=200_000)
+    parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument("--at-limit", action="store_true")
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        at_limit()
+        return
+    variants = ["baseline", "no limit", "limit on"]
+    times: dict[str, list[float]] = {v: [] for v in variants}
+    chain(1000)  # warm up
+    for i in range(args.repeat):
+        for v in variants[i % 3 :] + variants[: i % 3]:  # rotate the order each round
+            times[v].append(run_variant(v, args.ops))
+    base = statistics.median(times["baseline"])
+    print(f"chain of {args.ops} sin calls, forward + backward, median of {args.repeat}")
+    print(f"{'variant':10} {'us/op':>8} {'ratio':>7}")
+    for v in variants:
+        m = statistics.median(times[v])
+        print(f"{v:10} {m / args.ops * 1e6:8.2f} {m / base:7.3f}")
+    if args.at_limit:
+        out = subprocess.run(
+            [sys.executable, __file__, "--child"], capture_output=True, text=True, check=True
+        ).stdout.split(maxsplit=2)
+        print(f"building to the default limit: {out[0]} s, peak RSS {out[1]} MB; error: {out[2]}")
+
+
+if __name__ == "__main__":
+    main()
