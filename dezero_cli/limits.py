@@ -95,14 +95,22 @@ def _alarm(seconds: float):
     def expired(signum, frame):
         raise TimeLimitExceeded(seconds)
 
-    previous = signal.signal(signal.SIGALRM, expired)
-    # It fires again every 50 ms: code that swallows one exception will not run on forever.
-    signal.setitimer(signal.ITIMER_REAL, seconds, 0.05)
+    previous = signal.getsignal(signal.SIGALRM)
+    signal.signal(signal.SIGALRM, expired)
     try:
+        # Below a microsecond setitimer would disarm instead. The timer fires again every
+        # 50 ms: code that swallows the exception (a gc callback, say) cannot run on forever.
+        signal.setitimer(signal.ITIMER_REAL, max(seconds, 1e-6), 0.05)
         yield
     finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
+        # The timer may fire once more while this runs: catch that and finish the cleanup.
+        while True:
+            try:
+                signal.setitimer(signal.ITIMER_REAL, 0)
+                signal.signal(signal.SIGALRM, signal.SIG_DFL if previous is None else previous)
+                break
+            except TimeLimitExceeded:
+                continue
 
 
 @contextlib.contextmanager

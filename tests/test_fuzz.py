@@ -48,6 +48,7 @@ REGRESSIONS = [
     Input(None, (("--x", "1"),), "sin(x)".encode("utf-16")),
     Input("x", (("--max-nodes", "-1"),)),
     Input("x", (("--timeout", "1e999"),)),
+    Input("x", (("--timeout", "2.3912e-209"), ("--x", "1"))),  # the alarm outlived the command
     Input("", (("--", "\r"),)),  # Click quoted the stray argument raw: a second stderr line
     Input("x", (("--", "\x1b[31m"),)),
 ]
