@@ -154,9 +154,10 @@ def test_nesting_depth(text, depth):
     assert nesting_depth(text) == depth
 
 
-def test_timeout_stops_a_long_computation_with_exit_124():
-    # Parsing and differentiating 30,000 nested calls takes far longer than a millisecond.
-    outcome = run(["grad", "-", "--x", "0.5", "--timeout", "0.001"], stdin=nested(30_000).encode())
+@pytest.mark.parametrize("command", ["grad", "eval"])
+def test_timeout_stops_a_long_computation_with_exit_124(command):
+    # Parsing and evaluating 30,000 nested calls takes far longer than a millisecond.
+    outcome = run([command, "-", "--x", "0.5", "--timeout", "0.001"], stdin=nested(30_000).encode())
     assert one_error(outcome, 124) == "stopped after the time limit of 0.001 s (--timeout)"
     assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
     assert signal.getsignal(signal.SIGALRM) == signal.SIG_DFL
