@@ -213,7 +213,20 @@ def inputs() -> st.SearchStrategy[Input]:
         ),
         values(),
     )
-    return st.one_of(in_argv, in_argv, on_stdin)
+    # Every variable given a number (any float64, or a list): evaluation itself is fuzzed.
+    numbers = st.one_of(
+        st.floats().map(repr),
+        st.lists(st.floats(), min_size=1, max_size=3).map(lambda xs: ",".join(map(repr, xs))),
+        st.sampled_from(NUMBERS),
+    )
+    evaluated = st.builds(
+        lambda text, x, y, z: Input(text, (("--x", x), ("--y", y), ("--z", z))),
+        st.one_of(valid_expression(), near_miss(), st.sampled_from(VALID)),
+        numbers,
+        numbers,
+        numbers,
+    )
+    return st.one_of(in_argv, in_argv, on_stdin, evaluated, evaluated)
 
 
 def long_inputs() -> st.SearchStrategy[Input]:
