@@ -154,7 +154,6 @@ def limit_options(graph: bool = True):
     so command functions need no parameters for them.
     """
 
-    # The defaults are repeated here rather than imported: limits.py is not loaded for --help.
     def store(field: str):
         def callback(ctx: click.Context, param, value):
             from dataclasses import replace
@@ -168,6 +167,8 @@ def limit_options(graph: bool = True):
 
         return callback
 
+    # The defaults in the help texts repeat limits.py's (a test checks): importing it for
+    # --help would cost start-up time.
     def add(f):
         f = click.option(
             "--timeout",
