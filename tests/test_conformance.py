@@ -102,9 +102,11 @@ class Node:
 def generate(rng: random.Random, names: list[str], must: str, depth: int = 3) -> Node:
     """A random expression of at most `depth` levels whose root applies `must`."""
 
+    unused = list(names)
+
     def leaf() -> Node:
-        if rng.random() < 0.7:
-            return Node("var", leaf=rng.choice(names))
+        if rng.random() < 0.7:  # each variable once before any repeats
+            return Node("var", leaf=unused.pop(0) if unused else rng.choice(names))
         return Node("const", leaf=rng.choice(CONSTANTS))
 
     def build(op: str, level: int) -> Node:
@@ -268,7 +270,7 @@ def make_cases(count: int = CASES, seed: int = SEED) -> list[Case]:
     roots = sorted(SYMPY.keys() & FUNCTIONS.keys()) + OPERATORS
     cases = []
     while len(cases) < count:
-        names = NAMES[: rng.randint(1, 3)]
+        names = NAMES[: rng.choice([1, 2, 3, 3])]
         tree = generate(rng, names, roots[len(cases) % len(roots)])
         used = sorted({n.leaf for n in walk(tree) if n.op == "var"})
         if not used:
