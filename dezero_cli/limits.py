@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import math
 import signal
+import sys
 import threading
 from dataclasses import dataclass
 
@@ -95,7 +96,15 @@ def _alarm(seconds: float):
     def expired(signum, frame):
         raise TimeLimitExceeded(seconds)
 
+    def unraisable(info):
+        # Raised where Python can only print it (a __del__, a gc callback): stay quiet, the
+        # timer fires again in 50 ms somewhere it can propagate.
+        if not isinstance(info.exc_value, TimeLimitExceeded):
+            previous_hook(info)
+
     previous = signal.getsignal(signal.SIGALRM)
+    previous_hook = sys.unraisablehook
+    sys.unraisablehook = unraisable
     signal.signal(signal.SIGALRM, expired)
     try:
         # Below a microsecond setitimer would disarm instead. The timer fires again every
@@ -111,6 +120,7 @@ def _alarm(seconds: float):
                 break
             except TimeLimitExceeded:
                 continue
+        sys.unraisablehook = previous_hook
 
 
 @contextlib.contextmanager

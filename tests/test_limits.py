@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import signal
+import sys
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -184,6 +186,26 @@ def test_bad_timeouts_are_usage_errors(value):
         assert message == "--timeout must be a positive number of seconds, not nan"
     else:
         assert message.startswith("Invalid value for '--timeout'")
+
+
+def test_an_alarm_inside_a_finalizer_is_not_printed_and_fires_again(monkeypatch):
+    import gc
+
+    class Slow:
+        def __del__(self):
+            end = time.perf_counter() + 0.03
+            while time.perf_counter() < end:  # the alarm goes off in here: unraisable
+                pass
+
+    printed = []  # what Python would print as "Exception ignored in ..."
+    monkeypatch.setattr(sys, "unraisablehook", printed.append)
+    with pytest.raises(TimeLimitExceeded), time_limit(0.01):
+        Slow()
+        gc.collect()
+        while True:  # ... and again 50 ms later, here, where it propagates
+            pass
+    assert printed == []
+    assert sys.unraisablehook == printed.append
 
 
 def test_time_limit_raises_our_error_and_refuses_other_threads():
