@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .compiler import Program, compile_expression
-from .core import Variable, no_grad
+from .core import Variable, no_grad, using_config
 from .errors import ValueProblem
 
 
@@ -151,3 +151,132 @@ def _kind(a) -> str:
     if np.isnan(a).any():
         return "nan"
     return "-inf" if (a == -np.inf).any() and not (a == np.inf).any() else "inf"
+
+
+# Many independent rows at once (batch mode). Appended here so merges with other work stay easy.
+
+
+@dataclass
+class Rows(Result):
+    """Results for `n` independent rows: every array has a leading row axis of length `n`.
+
+    `derivatives[k-1]` is the k-th derivative as nested dicts keyed by variable name (order >= 2
+    only), and `row_warnings` maps a row index to the warnings `grad` would give for that row.
+    """
+
+    derivatives: list | None = None
+    row_warnings: dict[int, list[str]] = field(default_factory=dict)
+
+
+def grad_rows(
+    expr: str | Program,
+    columns: Mapping[str, np.ndarray],
+    n: int,
+    wrt: Iterable[str] | None = None,
+    order: int = 1,
+) -> Rows:
+    """Value and derivatives up to `order` (0: value only, no graph) at each of `n` rows.
+
+    `columns` holds a 1-D float64 array of length `n` per variable. Rows are independent, so one
+    graph and one backward pass seeded with ones give every row's derivatives at once; reductions
+    see `Config.batch_ndim = 1` and never mix rows.
+    """
+    program = as_program(expr)
+    wrt = program.variables if wrt is None else tuple(wrt)
+    unknown = [name for name in wrt if name not in program.variables]
+    if unknown:
+        raise ValueProblem(f"--wrt names {unknown[0]!r}, which is not a variable of the expression")
+    inputs, _ = check_values(program, columns)
+    grads = derivatives = None
+    with np.errstate(all="ignore"), using_config("batch_ndim", 1):
+        if order <= 0:
+            with no_grad():
+                y = _run(program, {name: Variable(x, name) for name, x in inputs.items()})
+        else:
+            xs = {name: Variable(x, name, requires_grad=name in wrt) for name, x in inputs.items()}
+            y = _run(program, xs)
+            y.backward(create_graph=order > 1)
+            first = {name: xs[name].grad for name in wrt}
+            grads = {name: _row_array(g, n) for name, g in first.items()}
+            if order > 1:
+                derivatives = [grads, *_higher_rows(xs, wrt, first, order, n)]
+    value = _row_array(y, n)
+    result = Rows(program.text, inputs, value, grads, [], derivatives)
+    result.row_warnings = _explain_rows(program, inputs, value, grads)
+    return result
+
+
+def _row_array(v: Variable | None, n: int) -> np.ndarray:
+    if v is None:
+        return np.zeros(n)
+    return np.broadcast_to(np.asarray(v.data, dtype=np.float64), (n,))
+
+
+def _higher_rows(xs: dict, wrt: tuple, first: dict, order: int, n: int) -> list[dict]:
+    """Derivatives of order 2..`order`: differentiate each entry of the previous order again."""
+    levels = []
+    frontier = [((name,), g) for name, g in first.items()]
+    for k in range(2, order + 1):
+        level: dict = {}
+        next_frontier = []
+        for path, g in frontier:
+            parts = dict.fromkeys(wrt)
+            if g is not None and g.creator is not None:
+                for x in xs.values():
+                    x.cleargrad()
+                g.grad = None
+                g.backward(create_graph=k < order)
+                parts = {name: xs[name].grad for name in wrt}
+            for name, part in parts.items():
+                next_frontier.append(((*path, name), part))
+                node = level
+                for key in path:
+                    node = node.setdefault(key, {})
+                node[name] = _row_array(part, n)
+        frontier = next_frontier
+        levels.append(level)
+    return levels
+
+
+def _explain_rows(program: Program, inputs: dict, value: np.ndarray, grads) -> dict:
+    """Per row, the warnings `_explain_nonfinite` gives for that row alone; vectorized."""
+    out: dict[int, list[str]] = {}
+    finite = np.isfinite(value)
+    for name, g in (grads or {}).items():
+        rows = np.flatnonzero(finite & ~np.isfinite(g))
+        for i, kind in zip(rows.tolist(), _kinds(g[rows])):
+            out.setdefault(i, []).append(f"the derivative by {name} is {kind}")
+    todo = np.flatnonzero(~finite)
+    if not todo.size:
+        return out
+    for name, x in inputs.items():
+        hit = ~np.isfinite(x[todo])
+        for i, kind in zip(todo[hit].tolist(), _kinds(x[todo[hit]])):
+            out[i] = [f"input {name} is {kind}"]
+        todo = todo[~hit]
+    if todo.size:
+        trace: list = []
+        with np.errstate(all="ignore"), no_grad(), using_config("batch_ndim", 1):
+            program.run({name: Variable(x[todo]) for name, x in inputs.items()}, trace)
+        pending = np.ones(todo.size, dtype=bool)
+        for cls, args, y in trace:
+            data = np.broadcast_to(y.data, todo.shape)
+            hit = pending & ~np.isfinite(data)
+            for a in args:
+                hit &= np.isfinite(np.broadcast_to(getattr(a, "data", a), todo.shape))
+            if not hit.any():
+                continue
+            label = cls.name if cls.name.isalpha() else f"'{cls.name}'"
+            for i, kind in zip(todo[hit].tolist(), _kinds(data[hit])):
+                why = "outside its domain" if kind == "nan" else "overflow or division by zero"
+                out[i] = [f"{label} gave {kind} ({why})"]
+            pending &= ~hit
+        todo = todo[pending]
+    for i, kind in zip(todo.tolist(), _kinds(value[todo])):
+        out[i] = [f"the value is {kind}"]
+    return out
+
+
+def _kinds(a: np.ndarray) -> list[str]:
+    """`_kind` of each element of a 1-D array of non-finite numbers."""
+    return np.where(np.isnan(a), "nan", np.where(a < 0, "-inf", "inf")).tolist()
