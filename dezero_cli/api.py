@@ -242,6 +242,8 @@ def _explain_rows(program: Program, inputs: dict, value: np.ndarray, grads) -> d
     """Per row, the warnings `_explain_nonfinite` gives for that row alone; vectorized."""
     out: dict[int, list[str]] = {}
     finite = np.isfinite(value)
+    if finite.all() and all(np.isfinite(g).all() for g in (grads or {}).values()):
+        return out
     for name, g in (grads or {}).items():
         rows = np.flatnonzero(finite & ~np.isfinite(g))
         for i, kind in zip(rows.tolist(), _kinds(g[rows])):

@@ -34,7 +34,7 @@ FORMATS = ("csv", "tsv", "jsonl")
 DELIMITERS = {"csv": ",", "tsv": "\t"}
 EXTENSIONS = {".csv": "csv", ".tsv": "tsv", ".tab": "tsv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
 BLOCK_BYTES = 1 << 20  # one chunk: about 50,000 short CSV rows, a few MB of arrays
-RECORD_WINDOW = 1 << 14  # records mode groups equal expressions within this many records
+RECORD_WINDOW = 50_000  # records mode groups equal expressions within this many records
 
 
 class BatchError(DezeroError):
@@ -150,7 +150,7 @@ def _lines(block: bytes) -> tuple[list[str], set[int]]:
                 bad.add(i)
     if lines and lines[-1] == "":
         lines.pop()
-    if any("\r" in line for line in lines[:1]) or any(line.endswith("\r") for line in lines):
+    if b"\r" in block:  # CRLF line ends
         lines = [line[:-1] if line.endswith("\r") else line for line in lines]
     return lines, bad
 
@@ -428,7 +428,7 @@ class _Writer:
                 continue
             record = {self.header[j]: cells[j][i] for j in passed}
             record.update(_row_record(rows, where[i], self.order))
-            out.append(json.dumps(record, allow_nan=False))
+            out.append(_ENCODE(record))
         self.sink.write("\n".join(out) + "\n")
         return count
 
@@ -485,60 +485,90 @@ def _records(source, sink, options, stats, progress) -> None:
     line0 = 1
     pending: list[bytes] = []
     size = 0
+    programs: dict[str, Program | DezeroError] = {}
     for block in _blocks(source):
         pending.append(block)
         size += block.count(b"\n")
         if size >= RECORD_WINDOW:
-            line0 = _record_window(b"".join(pending), line0, sink, options, stats, progress)
+            window = b"".join(pending)
             pending, size = [], 0
+            line0 = _record_window(window, line0, sink, options, stats, progress, programs)
             if stats.stopped:
                 return
     if pending:
-        _record_window(b"".join(pending), line0, sink, options, stats, progress)
+        _record_window(b"".join(pending), line0, sink, options, stats, progress, programs)
 
 
-def _record_window(block, line0, sink, options, stats, progress) -> int:
+RESERVED = frozenset(["expr", "inputs", "value", "grad", "warnings", "derivatives", "error"])
+
+
+@dataclass
+class _Group:
+    """Records of one window that share an expression."""
+
+    program: Program
+    index: list[int] = field(default_factory=list)
+    values: list[list[float]] = field(default_factory=list)
+    passed: list[dict] = field(default_factory=list)
+
+
+def _record_window(block, line0, sink, options, stats, progress, programs) -> int:
     """Evaluate a window of records, grouping those that share an expression; write in order."""
     lines, undecodable = _lines(block)
     n = len(lines)
     out: list[str] = [""] * n
     failed: list[int] = []
-    groups: dict[Program, list[tuple[int, dict, dict]]] = {}
-    for i, line in enumerate(lines):
+    groups: dict[str, _Group] = {}
+    for i, obj in enumerate(_load_all(lines, undecodable)):
         try:
-            if i in undecodable:
-                raise _RecordError("not UTF-8 text")
-            program, values, passed = _parse_record(line, options.expr)
-            if any(np.ndim(v) for v in values.values()):
+            if isinstance(obj, _RecordError):
+                raise obj
+            if not isinstance(obj, dict):
+                raise _RecordError("a record must be a JSON object")
+            program = options.expr or _program(obj.get("expr"), programs)
+            values = []
+            vector = False
+            for name in program.variables:
+                v = obj.get(name, _MISSING)
+                if type(v) is not float or v - v != 0.0:  # not a plain finite number
+                    v = _json_value(v, name)
+                    vector = vector or type(v) is not float
+                values.append(v)
+            if vector:
                 # Vector values: an evaluation of its own, exactly as `dezero grad` does it.
-                out[i] = _single(program, values, passed, options)
+                out[i] = _single(program, values, _passed(obj, program), options)
                 continue
         except (_RecordError, DezeroError) as exc:
-            out[i] = _error_record(exc, line0 + i, line)
+            out[i] = _error_record(exc, line0 + i, obj)
             failed.append(i)
             continue
-        groups.setdefault(program, []).append((i, values, passed))
-    for program, members in groups.items():
+        group = groups.get(program.text)
+        if group is None:
+            group = groups[program.text] = _Group(program)
+        group.index.append(i)
+        group.values.append(values)
+        group.passed.append(_passed(obj, program))
+    for group in groups.values():
         try:
-            wrt = _wrt_for(program, options.wrt)
-            columns = {
-                name: np.array([values[name] for _, values, _ in members], dtype=np.float64)
-                for name in program.variables
-            }
-            rows = api.grad_rows(program, columns, len(members), wrt, options.order)
+            wrt = _wrt_for(group.program, options.wrt)
+            table = np.array(group.values, dtype=np.float64).reshape(len(group.index), -1)
+            columns = {name: table[:, j] for j, name in enumerate(group.program.variables)}
+            rows = api.grad_rows(group.program, columns, len(group.index), wrt, options.order)
         except DezeroError as exc:
-            for i, _, _ in members:
+            for i in group.index:
                 out[i] = _error_record(exc, line0 + i, lines[i])
                 failed.append(i)
             continue
-        for k, (i, _, passed) in enumerate(members):
-            record = dict(passed)
-            record.update(_row_record(rows, k, options.order))
-            try:
-                out[i] = _dumps(record)
-            except _RecordError as exc:
-                out[i] = _error_record(exc, line0 + i, lines[i])
+        for i, text in zip(group.index, _render_group(group, rows, wrt, options.order)):
+            if text is None:
+                out[i] = _error_record(
+                    _RecordError("a field holds a number outside the float64 range"),
+                    line0 + i,
+                    lines[i],
+                )
                 failed.append(i)
+            else:
+                out[i] = text
     count = n
     if failed:
         failed.sort()
@@ -561,45 +591,78 @@ class _RecordError(Exception):
         self.message = message
 
 
+_MISSING = object()
+
+
 def _reject_constant(name: str):
     raise _RecordError(f'{name} is not JSON: write the value as a string such as "nan"')
 
 
-def _parse_record(line: str, default: Program | None) -> tuple[Program, dict, dict]:
+def _load_all(lines: list[str], undecodable: set[int]) -> list:
+    """Each line's JSON value, or the _RecordError saying why it has none.
+
+    One json.loads of the whole window when every line is well formed (much less overhead than
+    one call per line); otherwise line by line, so one bad line spoils nothing else.
+    """
+    if not undecodable and lines:
+        try:
+            objs = json.loads("[" + ",".join(lines) + "]", parse_constant=_reject_constant)
+            if len(objs) == len(lines):
+                return objs
+        except (ValueError, RecursionError, _RecordError):
+            pass
+    return [
+        _RecordError("not UTF-8 text") if i in undecodable else _load_one(line)
+        for i, line in enumerate(lines)
+    ]
+
+
+def _load_one(line: str):
     if not line.strip():
-        raise _RecordError("blank line")
+        return _RecordError("blank line")
     try:
-        obj = json.loads(line, parse_constant=_reject_constant)
+        return json.loads(line, parse_constant=_reject_constant)
+    except _RecordError as exc:
+        return exc
     except ValueError as exc:
-        raise _RecordError(f"not valid JSON ({exc.msg} at column {exc.colno})") from None
+        return _RecordError(f"not valid JSON ({exc.msg} at column {exc.colno})")
     except RecursionError:
-        raise _RecordError("not valid JSON (nested too deep)") from None
-    if not isinstance(obj, dict):
-        raise _RecordError("a record must be a JSON object")
-    if default is not None:
-        program = default
-    else:
-        expr = obj.get("expr")
-        if not isinstance(expr, str):
-            raise _RecordError('the record has no "expr" string')
-        program = compile_expression(expr)
-    values = {}
-    for name in program.variables:
-        if name not in obj:
-            raise _RecordError(f"no value for variable {name!r}")
-        values[name] = _json_value(obj[name], name)
-    passed = {key: v for key, v in obj.items() if key != "expr" and key not in program.variables}
-    return program, values, passed
+        return _RecordError("not valid JSON (nested too deep)")
+
+
+def _program(expr, programs: dict) -> Program:
+    """The compiled expression, cached with its error (bounded, like compile_expression's)."""
+    if not isinstance(expr, str):
+        raise _RecordError('the record has no "expr" string')
+    program = programs.get(expr)
+    if program is None:
+        try:
+            program = compile_expression(expr)
+        except DezeroError as exc:
+            program = exc
+        if len(programs) >= 4096:
+            programs.clear()
+        programs[expr] = program
+    if isinstance(program, DezeroError):
+        raise program
+    return program
+
+
+def _passed(obj: dict, program: Program) -> dict:
+    return {key: v for key, v in obj.items() if key != "expr" and key not in program.variables}
 
 
 def _json_value(v, name: str):
     """A record's value for a variable: a number, a list of numbers, or text parse_value reads."""
+    if v is _MISSING:
+        raise _RecordError(f"no value for variable {name!r}")
     if isinstance(v, float) and not np.isfinite(v):
         raise _RecordError(f"value of {name} is outside the float64 range")
     if isinstance(v, (int, float)) and not isinstance(v, bool):
         return float(v)
     if isinstance(v, str):
-        return api.parse_value(v, name)
+        x = api.parse_value(v, name)
+        return float(x) if x.ndim == 0 else x
     if (
         isinstance(v, list)
         and v
@@ -607,6 +670,56 @@ def _json_value(v, name: str):
     ):
         return api.parse_value(",".join(map(repr, v)), name)
     raise _RecordError(f"value of {name} is not a number or a list of numbers: {json.dumps(v)}")
+
+
+def _render_group(group: _Group, rows: api.Rows, wrt, order: int) -> list[str | None]:
+    """Each record of the group as JSON text, as `render.result_record` would give it.
+
+    Rows whose numbers are all finite fill one text template (repr is what json uses for
+    floats); the rest, and any record whose own fields clash with ours, go through render.
+    """
+    program = group.program
+    key = json.dumps
+    inputs = ", ".join(f"{key(name)}: %s" for name in program.variables)
+    template = f'"expr": {key(program.text)}, "inputs": {{{inputs}}}, "value": %s'
+    cols = [*(rows.inputs[name] for name in program.variables), rows.value]
+    if order >= 1:
+        template += ', "grad": {' + ", ".join(f"{key(name)}: %s" for name in wrt) + "}"
+        cols.extend(rows.grad[name] for name in wrt)
+    template += ', "warnings": []}'
+    matrix = np.column_stack(cols)
+    fast = np.isfinite(matrix).all(axis=1)
+    for k in rows.row_warnings:
+        fast[k] = False
+    out: list[str | None] = []
+    if order > 1:
+        fast[:] = False
+    reserved = RESERVED.isdisjoint
+    for k, numbers in enumerate(matrix.tolist()):
+        passed = group.passed[k]
+        if fast[k] and reserved(passed):
+            head = "{" if not passed else _dumps_or_none(passed)
+            if head is None:
+                out.append(None)
+                continue
+            if passed:
+                head = head[:-1] + ", "
+            out.append(head + template % tuple(map(repr, numbers)))
+        else:
+            record = dict(passed)
+            record.update(_row_record(rows, k, order))
+            out.append(_dumps_or_none(record))
+    return out
+
+
+_ENCODE = json.JSONEncoder(allow_nan=False).encode  # json.dumps would build one per call
+
+
+def _dumps_or_none(record: dict) -> str | None:
+    try:
+        return _ENCODE(record)
+    except ValueError:  # a passed-through number such as 1e400 that JSON cannot hold
+        return None
 
 
 def _wrt_for(program: Program, wrt) -> tuple[str, ...]:
@@ -619,36 +732,26 @@ def _wrt_for(program: Program, wrt) -> tuple[str, ...]:
 def _single(program, values, passed, options) -> str:
     if options.order > 1:
         raise _RecordError("--order 2 and above take one number per variable, not a list")
+    values = dict(zip(program.variables, values))
     if options.order <= 0:
         result = api.evaluate(program, values)
     else:
         result = api.grad(program, values, _wrt_for(program, options.wrt))
     record = dict(passed)
     record.update(render.result_record(result))
-    return _dumps(record)
+    text = _dumps_or_none(record)
+    if text is None:
+        raise _RecordError("a field holds a number outside the float64 range")
+    return text
 
 
-def _dumps(record: dict) -> str:
-    try:
-        return json.dumps(record, allow_nan=False)
-    except ValueError:  # a passed-through number such as 1e400 that JSON cannot hold
-        raise _RecordError("a field holds a number outside the float64 range") from None
-
-
-def _error_record(exc, line_no: int, line: str) -> str:
+def _error_record(exc, line_no: int, obj) -> str:
     """The input record's own fields, and an `error` naming the line and the problem."""
     message = exc.message
     if isinstance(exc, ExpressionSyntaxError):
         message += f" (column {exc.column + 1})"
-    record: dict = {}
-    try:
-        obj = json.loads(line, parse_constant=_reject_constant)
-        if isinstance(obj, dict):
-            record = {key: v for key, v in obj.items() if key != "error"}
-    except (ValueError, RecursionError, _RecordError):
-        pass
+    if isinstance(obj, str):
+        obj = _load_one(obj)
+    record = {k: v for k, v in obj.items() if k != "error"} if isinstance(obj, dict) else {}
     record["error"] = f"line {line_no}: {message}"
-    try:
-        return json.dumps(record, allow_nan=False)
-    except ValueError:
-        return json.dumps({"error": record["error"]})
+    return _dumps_or_none(record) or json.dumps({"error": record["error"]})
