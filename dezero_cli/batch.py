@@ -99,10 +99,12 @@ def run(
 # Reading ------------------------------------------------------------------------------------
 
 
-def _blocks(source, size: int = BLOCK_BYTES) -> Iterator[bytes]:
+def _blocks(source) -> Iterator[bytes]:
     """Blocks of whole lines, each returned as soon as it is available (pipes stream)."""
-    read1 = getattr(source, "read1", source.read)
+    size = BLOCK_BYTES
     fd = _pipe_fd(source)
+    # A file is read in full blocks; a pipe gives what has arrived, so results are not held up.
+    read1 = source.read if fd is None else getattr(source, "read1", source.read)
     while True:
         block = read1(size)
         if not block:

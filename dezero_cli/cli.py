@@ -248,12 +248,17 @@ def batch(
         order=0 if no_grad else order,
         fail_fast=fail_fast,
     )
-    with (
-        _open_input(input_path) as source,
-        _open_output(output_path) as sink,
-        _batch_progress() as progress,
-    ):
-        stats = batch_lib.run(source, sink, fmt_in, fmt_out, options, progress)
+    try:
+        with (
+            _open_input(input_path) as source,
+            _open_output(output_path) as sink,
+            _batch_progress() as progress,
+        ):
+            stats = batch_lib.run(source, sink, fmt_in, fmt_out, options, progress)
+    except KeyboardInterrupt:
+        raise Interrupted() from None  # before Click sees it: it would print a blank line
+    except BrokenPipeError:
+        return quiet_broken_pipe()  # before Click sees it: it would exit with 1
     _report_warnings(stats.warnings)
     if stats.failed:
         if stats.stopped:
@@ -333,6 +338,21 @@ def _report_warnings(warnings: list, limit: int = 20) -> None:
         warn(f"{len(warnings) - limit} more warnings (JSON Lines output keeps each with its row)")
 
 
+class Interrupted(click.ClickException):
+    exit_code = EXIT_INTERRUPTED
+
+    def __init__(self):
+        super().__init__("interrupted")
+
+
+def quiet_broken_pipe() -> int:
+    """The reader went away (`| head`): stop quietly, and keep Python from complaining again
+    when it flushes stdout at exit."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    return EXIT_OK
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; map every failure to one `error:` line and a documented exit status."""
     args = sys.argv[1:] if argv is None else list(argv)
@@ -351,11 +371,7 @@ def main(argv: list[str] | None = None) -> int:
             message += f" (see '{exc.ctx.command_path} --help')"
         return _fail(message, exc.exit_code)
     except BrokenPipeError:
-        # The reader went away (`| head`): stop quietly, and keep Python from complaining again
-        # when it flushes stdout at exit.
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        return EXIT_OK
+        return quiet_broken_pipe()
     except Exception as exc:
         from .errors import DezeroError
 
