@@ -200,7 +200,7 @@ def _points(source, sink, delim, output_format, options, stats, progress) -> Non
     program = options.expr
     header_raw = source.readline()
     try:
-        header_text = header_raw.decode("utf-8").rstrip("\r\n")
+        header_text = header_raw.decode("utf-8-sig").rstrip("\r\n")  # -sig: Excel's BOM
     except UnicodeDecodeError:
         raise BatchError("the header line (line 1) is not UTF-8") from None
     if not header_text.strip():
@@ -233,8 +233,9 @@ def _points(source, sink, delim, output_format, options, stats, progress) -> Non
         columns = {
             name: _column(cells[index[name]], name, line0, errors) for name in program.variables
         }
-        rows = _evaluate(program, columns, n, errors, wrt, options.order)
-        count = writer.write_points(lines if same else None, cells, rows, errors, line0, n, stats)
+        rows, good = _evaluate(program, columns, n, errors, wrt, options.order)
+        text = lines if same else None
+        count = writer.write_points(text, cells, rows, good, errors, line0, n, stats)
         stats.records += count
         stats.failed += sum(1 for i in errors if i < count)
         if errors and not stats.first_error:
@@ -277,19 +278,15 @@ def _check_wrt(program: Program, wrt) -> tuple[str, ...]:
     return tuple(wrt)
 
 
-def _evaluate(program, columns, n, errors, wrt, order) -> api.Rows | None:
-    """Evaluate the rows without errors; None when there are none."""
-    if errors:
-        good = np.setdiff1d(np.arange(n), np.fromiter(errors, dtype=np.intp))
-        if not good.size:
-            return None
-        columns = {name: col[good] for name, col in columns.items()}
-        rows = api.grad_rows(program, columns, good.size, wrt, order)
-        rows.row_index = good
-        return rows
-    rows = api.grad_rows(program, columns, n, wrt, order)
-    rows.row_index = None
-    return rows
+def _evaluate(program, columns, n, errors, wrt, order) -> tuple[api.Rows | None, np.ndarray]:
+    """Evaluate the rows without errors, and say which rows those are (None: all)."""
+    if not errors:
+        return api.grad_rows(program, columns, n, wrt, order), None
+    good = np.setdiff1d(np.arange(n), np.fromiter(errors, dtype=np.intp))
+    if not good.size:
+        return None, good
+    columns = {name: col[good] for name, col in columns.items()}
+    return api.grad_rows(program, columns, good.size, wrt, order), good
 
 
 def _labels(wrt: tuple[str, ...], order: int) -> list[tuple[str, tuple[str, ...]]]:
@@ -357,14 +354,17 @@ class _Writer:
         cols = [rows.value, *(_derivative(rows, path) for _, path in self.labels)]
         return np.column_stack(cols)
 
-    def write_points(self, lines, cells, rows, errors, line0, n, stats) -> int:
-        """Write rows 0..n-1 of a chunk (stopping after the first error with fail-fast)."""
+    def write_points(self, lines, cells, rows, good, errors, line0, n, stats) -> int:
+        """Write rows 0..n-1 of a chunk (stopping after the first error with fail-fast).
+
+        `rows` holds the results of the rows listed in `good` (None: every row).
+        """
         if self.fmt == "jsonl":
-            count = self._points_jsonl(cells, rows, errors, line0, n, stats)
+            count = self._points_jsonl(cells, rows, good, errors, n)
         elif lines is not None and not errors:
             count = self._points_fast(lines, rows, line0, stats)
         else:
-            count = self._points_slow(lines, cells, rows, errors, line0, n, stats)
+            count = self._points_slow(lines, cells, rows, good, errors, line0, n, stats)
         self.sink.flush()
         return count
 
@@ -387,9 +387,9 @@ class _Writer:
         self.sink.write("\n")
         return len(lines)
 
-    def _points_slow(self, lines, cells, rows, errors, line0, n, stats) -> int:
+    def _points_slow(self, lines, cells, rows, good, errors, line0, n, stats) -> int:
         matrix = self._matrix(rows) if rows is not None else None
-        where = _positions(rows, n)
+        where = _positions(good, n)
         width = 1 + len(self.labels)
         for i in range(n):
             if i in errors:
@@ -405,7 +405,7 @@ class _Writer:
                 n = i + 1
                 break
         if rows is not None:
-            self._collect_warnings(rows, rows.row_index, line0, stats, line0 + n)
+            self._collect_warnings(rows, good, line0, stats, line0 + n)
         return n
 
     def _collect_warnings(self, rows, index, line0, stats, end=None) -> None:
@@ -414,8 +414,8 @@ class _Writer:
             if end is None or line < end:
                 stats.warnings.extend((line, message) for message in messages)
 
-    def _points_jsonl(self, cells, rows, errors, line0, n, stats) -> int:
-        where = _positions(rows, n)
+    def _points_jsonl(self, cells, rows, good, errors, n) -> int:
+        where = _positions(good, n)
         passed = [j for j, name in enumerate(self.header) if name not in self.program.variables]
         out = []
         count = n
@@ -435,14 +435,12 @@ class _Writer:
         return count
 
 
-def _positions(rows: api.Rows | None, n: int) -> np.ndarray | None:
-    """For each row of the chunk, its position in the evaluated arrays."""
-    if rows is None:
-        return None
-    if rows.row_index is None:
+def _positions(good: np.ndarray | None, n: int) -> np.ndarray:
+    """For each row of the chunk, its position in the evaluated arrays (-1: not evaluated)."""
+    if good is None:
         return np.arange(n)
     where = np.full(n, -1)
-    where[rows.row_index] = np.arange(rows.row_index.size)
+    where[good] = np.arange(good.size)
     return where
 
 

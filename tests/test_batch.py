@@ -642,3 +642,20 @@ def test_progress_goes_to_a_terminal_stderr_and_stdout_stays_clean(tmp_path):
     lines = proc.stdout.decode().splitlines()
     assert lines[0] == "x,value,grad_x,error" and lines[-1] == "999,999.0,1.0,"
     assert len(lines) == 1001 and "\x1b" not in proc.stdout.decode()
+
+
+def test_excel_bom_is_dropped_and_tsv_cells_pass_through(tmp_path):
+    src = tmp_path / "in.tsv"
+    src.write_bytes("\ufeffname\tx\nfirst, of all\t2\n".encode())
+    code, out, _ = run(["--expr", "x^3", str(src)])
+    assert (code, out) == (0, "name\tx\tvalue\tgrad_x\terror\nfirst, of all\t2\t8.0\t12.0\t\n")
+
+
+def test_warnings_and_errors_in_one_chunk_keep_their_lines():
+    code, out, err = run(["--expr", "sqrt(x)"], "x\n4\n-4\nfour\n9\n")
+    assert code == 1
+    assert out == (
+        "x,value,grad_x,error\n4,2.0,0.25,\n-4,,,\nfour,,,line 4: value of x is not a number or "
+        "a comma-separated list of numbers: 'four' has 'four'\n9,3.0,0.16666666666666666,\n"
+    )
+    assert err.splitlines()[0] == "warning: line 3: sqrt gave nan (outside its domain)"
