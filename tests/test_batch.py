@@ -103,7 +103,7 @@ def test_identical_to_dezero_grad(expr):
 def test_identical_to_api_grad_including_warnings():
     """Rows with nan or inf carry exactly the warnings `api.grad` gives for that row alone."""
     expr = "log(x) + 1/y + exp(x*y) + sqrt(y - x)"
-    points = [(1.0, 2.0), (-1.0, 2.0), (1.0, 0.0), (800.0, 2.0), (3.0, 1.0), (0.0, 1.0)]
+    points = [(1.0, 2.0), (-1.0, 2.0), (1.0, 0.0), (800.0, 2.0), (3.0, 1.0), (0.0, 1.0), (1.0, 1.0)]
     text = "x,y\n" + "".join(f"{x},{y}\n" for x, y in points)
     code, out, err = run(["--expr", expr, "--output-format", "jsonl"], text)
     assert (code, err) == (0, "")
