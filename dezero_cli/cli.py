@@ -155,12 +155,19 @@ def cli(debug: bool) -> None:
 @cli.command(cls=ExpressionCommand)
 @output_options
 @click.option("--wrt", metavar="NAMES", help="Comma-separated variables to differentiate by.")
+@click.option(
+    "--order",
+    type=click.IntRange(min=1),
+    metavar="N",
+    help="Also print every partial derivative up to order N (double backprop).",
+)
 @click.pass_context
-def grad(ctx, expr, var_options, fmt, quiet, wrt):
+def grad(ctx, expr, var_options, fmt, quiet, wrt, order):
     """Print the value of EXPR and its derivative by each variable.
 
     Give each variable with --NAME VALUE; a VALUE of 1,2,3 evaluates elementwise.
-    EXPR of - reads the expression from standard input.
+    EXPR of - reads the expression from standard input. With --order N, the
+    k-th partials follow for k up to N, labelled d2f/dx2, d2f/dxdy, d3f/dx2dy.
 
     \b
     Example:
@@ -172,7 +179,12 @@ def grad(ctx, expr, var_options, fmt, quiet, wrt):
 
     values = collect_values(ctx, var_options)
     names = None if wrt is None else [w.strip() for w in wrt.split(",") if w.strip()]
-    result = api.grad(read_expression(expr), values, names)
+    if order is None:
+        result = api.grad(read_expression(expr), values, names)
+    else:
+        from .orders import derivatives
+
+        result = derivatives(read_expression(expr), values, order, names)
     emit(result, fmt, quiet, values)
 
 
