@@ -78,9 +78,10 @@ def derivative_graph(
         (level,) = collections.deque(partials(y, wanted, order, keep_graph=True), maxlen=1)
     outputs = []
     for key, v in level.items():
-        if v is not None:
-            v.name = label(tuple(names[i] for i in key))
-            outputs.append(v)
+        if v is None:  # identically zero: a constant node still says so
+            v = Variable(np.zeros_like(wanted[key[-1]].data), requires_grad=False)
+        v.name = label(tuple(names[i] for i in key))
+        outputs.append(v)
     return outputs
 
 
