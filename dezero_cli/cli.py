@@ -281,9 +281,10 @@ def graph(ctx, expr, var_options, output, order, wrt, verbose):
 @click.option("--atol", type=float, default=1e-8, show_default=True, help="Absolute tolerance.")
 @click.pass_context
 def check(ctx, expr, var_options, fmt, wrt, eps, rtol, atol):
-    """Compare backprop gradients with central differences; exit 1 if they disagree.
+    """Check backprop gradients against central differences.
 
-    Each element agrees when |backprop - numeric| <= atol + rtol * |numeric|.
+    Each element agrees when |backprop - numeric| <= atol + rtol * |numeric|;
+    the exit status is 0 when all agree and 1 when any does not.
 
     \b
     Example:
@@ -315,7 +316,7 @@ def check(ctx, expr, var_options, fmt, wrt, eps, rtol, atol):
     help="Output format.",
 )
 def functions(fmt):
-    """List the functions expressions can call, with arity and derivative rule.
+    """List the functions with their arity and derivative rule.
 
     \b
     Example:

@@ -35,7 +35,7 @@ def derivatives(
     names to the k-th partial. With order 2 or more, vector values are broadcast to one shape
     first: each element is its own point, so every derivative has that shape.
     """
-    program, names, xs, warnings = _prepare(expr, values, order, wrt)
+    program, names, xs, given, warnings = _prepare(expr, values, order, wrt)
     inputs = {name: np.asarray(x.data) for name, x in xs.items()}
     levels: list[dict[tuple[str, ...], np.ndarray]] = []
     with np.errstate(all="ignore"):
@@ -47,7 +47,7 @@ def derivatives(
                 del y  # the forward graph lives on only where the backward graph uses it
             levels.append(_numbers(level, names, inputs))
     grads = {name: levels[0][(name,)] for name in names} if names else {}
-    result = Result(program.text, dict(inputs), value, grads, warnings)
+    result = Result(program.text, given, value, grads, warnings)
     result.derivatives = [_full_tensor(level, names) for level in levels] if names else []
     _explain_nonfinite(program, result)
     if np.all(np.isfinite(value)):
@@ -68,7 +68,7 @@ def derivative_graph(
 
     Each is named by its label (`d2f/dxdy`); one per distinct partial.
     """
-    program, names, xs, _ = _prepare(expr, values, order, wrt, min_order=0)
+    program, names, xs, _, _ = _prepare(expr, values, order, wrt, min_order=0)
     with np.errstate(all="ignore"):
         y = _run(program, xs)
         y.name = "f"
@@ -147,11 +147,10 @@ def _prepare(expr, values, order, wrt, min_order: int = 1):
             f"order {order} with {len(names)} variables has {entries} partials "
             f"(at most {MAX_ENTRIES}): lower the order or select variables with --wrt"
         )
-    inputs, warnings = check_values(program, values)
-    if order >= 2:
-        inputs = _broadcast(program, inputs)
+    given, warnings = check_values(program, values)
+    inputs = _broadcast(program, given) if order >= 2 else given
     xs = {name: Variable(x, name, requires_grad=name in names) for name, x in inputs.items()}
-    return program, names, xs, warnings
+    return program, names, xs, given, warnings
 
 
 def _broadcast(program: Program, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:

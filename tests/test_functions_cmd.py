@@ -93,3 +93,10 @@ def test_the_readme_table_parser(tmp_path):
     assert readme_function_names(readme) == ["log", "ln", "pow"]
     readme.write_text("# dezero\n\n## Usage\n")
     assert readme_function_names(readme) is None
+
+
+@pytest.mark.parametrize("command", ["graph", "check", "functions"])
+def test_new_commands_have_help_with_an_example(command):
+    result = CliRunner().invoke(cli, [command, "--help"])
+    assert result.exit_code == 0
+    assert "Example:" in result.stdout and f"$ dezero {command}" in result.stdout

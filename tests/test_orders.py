@@ -71,6 +71,18 @@ def test_tanh_to_order_4(x):
     np.testing.assert_allclose(nth("tanh(x)", x, 4), expected, rtol=1e-13, atol=1e-15)
 
 
+def test_tanh_to_order_10_against_the_polynomial_recurrence():
+    # d^n tanh = P_n(tanh x) with P_{n+1}(t) = P_n'(t) (1 - t^2): numpy's polynomials, not ours.
+    from numpy.polynomial import Polynomial
+
+    p, t = Polynomial([0.0, 1.0]), math.tanh(0.5)
+    expected = []
+    for _ in range(10):
+        p = p.deriv() * Polynomial([1.0, 0.0, -1.0])
+        expected.append(p(t))
+    np.testing.assert_allclose(nth("tanh(x)", 0.5, 10), expected, rtol=1e-12)
+
+
 @pytest.mark.parametrize(("x", "y"), [(0.7, -0.3), (2.0, 1.5), (-1.0, 0.0)])
 def test_mixed_partials_are_symmetric_and_match_the_hand_derivation(x, y):
     result = derivatives("x*y + sin(x)/(1+y^2)", {"x": x, "y": y}, 3)
@@ -108,6 +120,7 @@ def test_vectors_are_elementwise_and_scalars_broadcast_at_order_2():
     assert result.derivatives[1][("x", "x")].tolist() == [12.0, 24.0]
     assert result.derivatives[1][("x", "y")].tolist() == [3.0, 12.0]
     assert result.derivatives[1][("y", "y")].tolist() == [0.0, 0.0]
+    assert result.inputs["y"].shape == ()  # shown as given
 
 
 def test_reductions_with_vectors_at_order_2_are_refused():

@@ -8,7 +8,10 @@ For each order N it reports
   draws; the textbook's engine has 21,219 at order 10),
 - library: median seconds of `orders.derivatives` in this process,
 - cli: median seconds of `dezero grad "tanh(x)" --x 0.5 --order N` as a new process,
-- cli/numpy: that time divided by `python -c "import numpy"` measured in the same run.
+- cli/numpy: that time divided by `python -c "import numpy"` measured in the same run,
+- growth: graph size divided by the previous order's,
+- peak_MB: peak Python memory (tracemalloc) of `orders.derivatives` at that order, and
+  keep/free: the same peak when every level's graph is kept alive, divided by peak_MB.
 """
 
 from __future__ import annotations
@@ -17,10 +20,14 @@ import statistics
 import subprocess
 import sys
 import time
+import tracemalloc
+
+import numpy as np
 
 from dezero_cli import core
 from dezero_cli.dot import count_functions
-from dezero_cli.orders import derivative_graph, derivatives
+from dezero_cli.functions import Tanh
+from dezero_cli.orders import derivative_graph, derivatives, partials
 
 REPEAT = 5
 
@@ -54,6 +61,23 @@ def functions_created(order: int) -> int:
     return count
 
 
+def peak_bytes(fn) -> int:
+    tracemalloc.start()
+    try:
+        fn()
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def keep_every_level(order: int) -> None:
+    """What not freeing costs: hold on to every level (and so its whole graph)."""
+    x = core.Variable(np.array(0.5), "x")
+    y = core.Function.__call__(Tanh(), x)
+    kept = list(partials(y, [x], order))
+    assert len(kept) == order
+
+
 def run(command: list[str]) -> None:
     subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
 
@@ -63,16 +87,22 @@ def main() -> None:
     exe = [sys.executable, "-m", "dezero_cli"]
     baseline = median_time(lambda: run([sys.executable, "-c", "import numpy"]))
     print(f"baseline python -c 'import numpy': {baseline:.3f} s")
-    print("order  functions   graph  library_s   cli_s  cli/numpy")
+    print("order  functions   graph  growth  library_s   cli_s  cli/numpy  peak_MB  keep/free")
+    previous = None
     for order in range(1, top + 1):
         created = functions_created(order)
         graph = count_functions(derivative_graph("tanh(x)", {"x": 0.5}, order))
+        growth = f"{graph / previous:6.2f}" if previous else "     -"
+        previous = graph
         library = median_time(lambda o=order: derivatives("tanh(x)", {"x": 0.5}, o))
         cli = median_time(
             lambda o=order: run([*exe, "grad", "tanh(x)", "--x", "0.5", "--order", str(o)])
         )
+        peak = peak_bytes(lambda o=order: derivatives("tanh(x)", {"x": 0.5}, o))
+        kept = peak_bytes(lambda o=order: keep_every_level(o))
         print(
-            f"{order:5d} {created:10d} {graph:7d} {library:10.4f} {cli:7.3f} {cli / baseline:10.2f}"
+            f"{order:5d} {created:10d} {graph:7d}  {growth} {library:10.4f} {cli:7.3f} "
+            f"{cli / baseline:10.2f} {peak / 1e6:8.2f} {kept / peak:10.2f}"
         )
 
 
