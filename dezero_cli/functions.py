@@ -206,7 +206,7 @@ class Mean(Function):
 
     def backward(self, gy):
         x = self.inputs[0]
-        n = np.size(x.data) // max(np.size(self.outputs[0]().data), 1)
+        n = np.size(x.data) // max(np.size(gy.data), 1)  # elements averaged into each output
         return BroadcastTo(x.shape)(gy / float(n))
 
 

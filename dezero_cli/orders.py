@@ -46,9 +46,9 @@ def derivatives(
             if not levels:
                 del y  # the forward graph lives on only where the backward graph uses it
             levels.append(_numbers(level, names, inputs))
-    grads = {name: levels[0][(name,)] for name in names} if names else {}
+    grads = {name: levels[0][(name,)] for name in names}
     result = Result(program.text, given, value, grads, warnings)
-    result.derivatives = [_full_tensor(level, names) for level in levels] if names else []
+    result.derivatives = [_full_tensor(level, names) for level in levels]
     _explain_nonfinite(program, result)
     if np.all(np.isfinite(value)):
         for level in levels[1:]:
@@ -94,6 +94,7 @@ def partials(
     with `keep_graph`.
     """
     current: dict[tuple[int, ...], Variable | None] = {(): y}
+    del y  # the caller decides how long the value itself lives
     for k in range(1, order + 1):
         create = keep_graph or k < order
         following: dict[tuple[int, ...], Variable | None] = {}
@@ -191,6 +192,8 @@ def _numbers(level, names, inputs) -> dict[tuple[str, ...], np.ndarray]:
 
 def _full_tensor(level, names) -> dict[tuple[str, ...], np.ndarray]:
     """Every ordering of every partial, in row-major order of `names`, from the sorted ones."""
+    if not level:  # no variables to differentiate by
+        return {}
     k = len(next(iter(level)))
     rank = {name: i for i, name in enumerate(names)}
     return {

@@ -130,6 +130,11 @@ def test_reductions_with_vectors_at_order_2_are_refused():
     assert nth("sum(x^3)", 2.0, 3) == [12.0, 12.0, 6.0]
 
 
+def test_an_expression_without_variables_has_empty_levels():
+    result = derivatives("3", {}, 2)
+    assert (float(result.value), result.grad, result.derivatives) == (3.0, {}, [{}, {}])
+
+
 def test_bad_orders_and_too_many_partials_are_user_errors():
     with pytest.raises(ValueProblem, match="at least 1"):
         derivatives("x", {"x": 1.0}, 0)
