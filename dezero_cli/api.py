@@ -162,11 +162,9 @@ def _kind(a) -> str:
 class Rows(Result):
     """Results for `n` independent rows: every array has a leading row axis of length `n`.
 
-    `derivatives[k-1]` is the k-th derivative as nested dicts keyed by variable name (order >= 2
-    only), and `row_warnings` maps a row index to the warnings `grad` would give for that row.
+    `row_warnings` maps a row index to the warnings `grad` would give for that row alone.
     """
 
-    derivatives: list | None = None
     row_warnings: dict[int, list[str]] = field(default_factory=dict)
 
 
@@ -181,7 +179,8 @@ def grad_rows(
 
     `columns` holds a 1-D float64 array of length `n` per variable. Rows are independent, so one
     graph and one backward pass seeded with ones give every row's derivatives at once; reductions
-    see `Config.batch_ndim = 1` and never mix rows.
+    see `Config.batch_ndim = 1` and never mix rows. Order 2 and up go through
+    `orders.derivatives`, which is elementwise in the same way.
     """
     program = as_program(expr)
     wrt = program.variables if wrt is None else tuple(wrt)
@@ -194,62 +193,59 @@ def grad_rows(
         if order <= 0:
             with no_grad():
                 y = _run(program, {name: Variable(x, name) for name, x in inputs.items()})
-        else:
+            value = _row_array(y.data, n)
+        elif order == 1:
             xs = {name: Variable(x, name, requires_grad=name in wrt) for name, x in inputs.items()}
             y = _run(program, xs)
-            y.backward(create_graph=order > 1)
-            first = {name: xs[name].grad for name in wrt}
-            grads = {name: _row_array(g, n) for name, g in first.items()}
-            if order > 1:
-                derivatives = [grads, *_higher_rows(xs, wrt, first, order, n)]
-    value = _row_array(y, n)
-    result = Rows(program.text, inputs, value, grads, [], derivatives)
-    result.row_warnings = _explain_rows(program, inputs, value, grads)
-    return result
+            y.backward()
+            value = _row_array(y.data, n)
+            grads = {name: _row_array(_data(xs[name].grad), n) for name in wrt}
+        else:
+            from .orders import derivatives as higher
+
+            result = higher(program, inputs, order, wrt)
+            value = _row_array(result.value, n)
+            grads = {name: _row_array(g, n) for name, g in result.grad.items()}
+            derivatives = [
+                {key: _row_array(a, n) for key, a in level.items()} for level in result.derivatives
+            ]
+    rows = Rows(program.text, inputs, value, grads, [], derivatives)
+    rows.row_warnings = _explain_rows(program, inputs, value, grads, derivatives)
+    return rows
 
 
-def _row_array(v: Variable | None, n: int) -> np.ndarray:
-    if v is None:
-        return np.zeros(n)
-    return np.broadcast_to(np.asarray(v.data, dtype=np.float64), (n,))
+def _data(v: Variable | None):
+    return 0.0 if v is None else v.data
 
 
-def _higher_rows(xs: dict, wrt: tuple, first: dict, order: int, n: int) -> list[dict]:
-    """Derivatives of order 2..`order`: differentiate each entry of the previous order again."""
-    levels = []
-    frontier = [((name,), g) for name, g in first.items()]
-    for k in range(2, order + 1):
-        level: dict = {}
-        next_frontier = []
-        for path, g in frontier:
-            parts = dict.fromkeys(wrt)
-            if g is not None and g.creator is not None:
-                for x in xs.values():
-                    x.cleargrad()
-                g.grad = None
-                g.backward(create_graph=k < order)
-                parts = {name: xs[name].grad for name in wrt}
-            for name, part in parts.items():
-                next_frontier.append(((*path, name), part))
-                node = level
-                for key in path:
-                    node = node.setdefault(key, {})
-                node[name] = _row_array(part, n)
-        frontier = next_frontier
-        levels.append(level)
-    return levels
+def _row_array(a, n: int) -> np.ndarray:
+    return np.broadcast_to(np.asarray(a, dtype=np.float64), (n,))
 
 
-def _explain_rows(program: Program, inputs: dict, value: np.ndarray, grads) -> dict:
-    """Per row, the warnings `_explain_nonfinite` gives for that row alone; vectorized."""
+def _explain_rows(program: Program, inputs: dict, value, grads, derivatives=None) -> dict:
+    """Per row, the warnings `grad` (or `orders.derivatives`) gives for that row alone.
+
+    Vectorized: only rows that are not finite cost Python work.
+    """
     out: dict[int, list[str]] = {}
     finite = np.isfinite(value)
-    if finite.all() and all(np.isfinite(g).all() for g in (grads or {}).values()):
+    checked = [(f"by {name}", g) for name, g in (grads or {}).items()]
+    if derivatives:
+        from .orders import label
+
+        rank = {name: i for i, name in enumerate(grads)}
+        for level in derivatives[1:]:  # each distinct partial once, as orders.derivatives does
+            checked.extend(
+                (label(key), a)
+                for key, a in level.items()
+                if list(key) == sorted(key, key=rank.__getitem__)
+            )
+    if finite.all() and all(np.isfinite(a).all() for _, a in checked):
         return out
-    for name, g in (grads or {}).items():
-        rows = np.flatnonzero(finite & ~np.isfinite(g))
-        for i, kind in zip(rows.tolist(), _kinds(g[rows])):
-            out.setdefault(i, []).append(f"the derivative by {name} is {kind}")
+    for what, a in checked:
+        rows = np.flatnonzero(finite & ~np.isfinite(a))
+        for i, kind in zip(rows.tolist(), _kinds(a[rows])):
+            out.setdefault(i, []).append(f"the derivative {what} is {kind}")
     todo = np.flatnonzero(~finite)
     if not todo.size:
         return out

@@ -291,36 +291,20 @@ def _evaluate(program, columns, n, errors, wrt, order) -> tuple[api.Rows | None,
 
 def _labels(wrt: tuple[str, ...], order: int) -> list[tuple[str, tuple[str, ...]]]:
     """(column label, variable path) of each derivative, order 1 first: grad_x, d2f/dxdy, ..."""
-    labels = []
-    paths: list[tuple[str, ...]] = [()]
-    for k in range(1, order + 1):
+    from .orders import label
+
+    labels = [(f"grad_{name}", (name,)) for name in wrt] if order >= 1 else []
+    paths: list[tuple[str, ...]] = [(name,) for name in wrt]
+    for _ in range(2, order + 1):
         paths = [(*p, name) for p in paths for name in wrt]
-        for p in paths:
-            if k == 1:
-                labels.append((f"grad_{p[0]}", p))
-            else:
-                labels.append((f"d{k}f/{_dpath(p)}", p))
+        labels.extend((label(p), p) for p in paths)
     return labels
-
-
-def _dpath(path: tuple[str, ...]) -> str:
-    out, i = [], 0
-    while i < len(path):
-        j = i
-        while j < len(path) and path[j] == path[i]:
-            j += 1
-        out.append(f"d{path[i]}" + (str(j - i) if j - i > 1 else ""))
-        i = j
-    return "".join(out)
 
 
 def _derivative(rows: api.Rows, path: tuple[str, ...]) -> np.ndarray:
     if len(path) == 1:
         return rows.grad[path[0]]
-    node = rows.derivatives[len(path) - 1]
-    for name in path:
-        node = node[name]
-    return node
+    return rows.derivatives[len(path) - 1][path]
 
 
 class _Writer:
@@ -457,24 +441,9 @@ def _row_record(rows: api.Rows, k: int, order: int) -> dict:
         None if rows.grad is None else {name: g[k] for name, g in rows.grad.items()},
         list(rows.row_warnings.get(k, [])),
     )
-    record = render.result_record(result)
-    if order > 1:
-        record["derivatives"] = [_nested_json(level, k) for level in rows.derivatives]
-    return record
-
-
-def _nested_json(level: dict, k: int) -> dict:
-    out: dict = {}
-    todo = [(level, out)]
-    while todo:
-        src, dst = todo.pop()
-        for name, v in src.items():
-            if isinstance(v, dict):
-                dst[name] = {}
-                todo.append((v, dst[name]))
-            else:
-                dst[name] = render.to_json(v[k])
-    return out
+    if rows.derivatives is not None:
+        result.derivatives = [{key: a[k] for key, a in level.items()} for level in rows.derivatives]
+    return render.result_record(result)
 
 
 # Records mode (JSON Lines) ------------------------------------------------------------------
@@ -730,13 +699,16 @@ def _wrt_for(program: Program, wrt) -> tuple[str, ...]:
 
 
 def _single(program, values, passed, options) -> str:
-    if options.order > 1:
-        raise _RecordError("--order 2 and above take one number per variable, not a list")
     values = dict(zip(program.variables, values))
+    wrt = _wrt_for(program, options.wrt)
     if options.order <= 0:
         result = api.evaluate(program, values)
+    elif options.order == 1:
+        result = api.grad(program, values, wrt)
     else:
-        result = api.grad(program, values, _wrt_for(program, options.wrt))
+        from .orders import derivatives
+
+        result = derivatives(program, values, options.order, wrt)
     record = dict(passed)
     record.update(render.result_record(result))
     text = _dumps_or_none(record)

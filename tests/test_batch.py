@@ -659,3 +659,43 @@ def test_warnings_and_errors_in_one_chunk_keep_their_lines():
         "a comma-separated list of numbers: 'four' has 'four'\n9,3.0,0.16666666666666666,\n"
     )
     assert err.splitlines()[0] == "warning: line 3: sqrt gave nan (outside its domain)"
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        {"expr": "x^4 - 2*x^2", "x": 2},
+        {"expr": "x*y + sin(x)/(1 + y^2)", "x": 0.7, "y": -1.3},
+        {"expr": "log(x)*y", "x": -1, "y": 2},
+        {"expr": "sqrt(x) + y", "x": 0, "y": 1},
+        {"expr": "2", "x": 1},
+    ],
+)
+def test_records_order_two_match_dezero_grad_order_two(line):
+    code, out, _ = run(["--order", "3"], json.dumps(line) + "\n")
+    assert code == 0
+    args = ["grad", line["expr"], "--order", "3", "--format", "json"]
+    program_vars = api.as_program(line["expr"]).variables
+    args += [f"--{k}={v}" for k, v in line.items() if k in program_vars]
+    single = CliRunner().invoke(__import__("dezero_cli.cli").cli.cli, args)
+    assert single.exit_code == 0, single.stderr
+    record = jsonl(out)[0]
+    record.pop("x", None)  # passed through when the expression does not use it
+    assert record == json.loads(single.stdout)
+
+
+@pytest.mark.parametrize("flags", [[], ["--no-grad"]])
+def test_records_text_is_byte_identical_to_dezero_grad_json(flags):
+    """The fast text template and render.result_record must never drift apart."""
+    lines = [
+        '{"expr": "x*y + exp(x)", "x": 0.25, "y": -3}',
+        '{"expr": "x*y + exp(x)", "x": 1e-300, "y": 7}',
+    ]
+    code, out, _ = run(flags, "\n".join(lines) + "\n")
+    assert code == 0
+    command = "eval" if flags else "grad"
+    for got, line in zip(out.splitlines(), lines):
+        obj = json.loads(line)
+        args = [command, obj["expr"], "--format", "json", f"--x={obj['x']}", f"--y={obj['y']}"]
+        single = CliRunner().invoke(__import__("dezero_cli.cli").cli.cli, args)
+        assert got + "\n" == single.stdout
