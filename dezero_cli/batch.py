@@ -17,9 +17,11 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 import operator
 import os
 import select
+import stat
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from itertools import repeat
@@ -122,9 +124,10 @@ def _blocks(source) -> Iterator[bytes]:
 
 
 def _pipe_fd(source) -> int | None:
+    """The descriptor to poll when `source` is a pipe or terminal; None for files and memory."""
     try:
         fd = source.fileno()
-        return None if os.path.isfile(f"/proc/self/fd/{fd}") or os.name == "nt" else fd
+        return None if stat.S_ISREG(os.fstat(fd).st_mode) or os.name == "nt" else fd
     except (AttributeError, OSError, io.UnsupportedOperation):
         return None
 
@@ -220,7 +223,7 @@ def _points(source, sink, delim, output_format, options, stats, progress) -> Non
     wrt = _check_wrt(program, options.wrt)
     out_delim = DELIMITERS.get(output_format)
     labels = _labels(wrt, options.order)
-    writer = _Writer(sink, output_format, header, program, options.order, labels, options.fail_fast)
+    writer = _Writer(sink, output_format, header, program, labels, options.fail_fast)
     if output_format != "jsonl":
         writer.write_header(header_text if out_delim == delim else None)
     same = out_delim == delim
@@ -310,15 +313,14 @@ def _derivative(rows: api.Rows, path: tuple[str, ...]) -> np.ndarray:
 class _Writer:
     """Writes one chunk of results at a time, in order, then flushes."""
 
-    def __init__(self, sink, fmt, header, program, order, labels, fail_fast):
+    def __init__(self, sink, fmt, header, program, labels, fail_fast):
         self.sink = sink
         self.fail_fast = fail_fast
         self.fmt = fmt
         self.delim = DELIMITERS.get(fmt)
         self.header = header
         self.program = program
-        self.order = order
-        self.labels = labels if order > 0 else []
+        self.labels = labels
         self.csv = None
 
     def write_header(self, same_text: str | None) -> None:
@@ -413,7 +415,7 @@ class _Writer:
                     break
                 continue
             record = {self.header[j]: cells[j][i] for j in passed}
-            record.update(_row_record(rows, where[i], self.order))
+            record.update(_row_record(rows, where[i]))
             out.append(_ENCODE(record))
         self.sink.write("\n".join(out) + "\n")
         return count
@@ -429,10 +431,10 @@ def _positions(good: np.ndarray | None, n: int) -> np.ndarray:
 
 
 def _cell(x: float) -> str:
-    return repr(x) if np.isfinite(x) else ""
+    return repr(x) if math.isfinite(x) else ""
 
 
-def _row_record(rows: api.Rows, k: int, order: int) -> dict:
+def _row_record(rows: api.Rows, k: int) -> dict:
     """The `dezero grad --format json` record of row `k` of `rows`."""
     result = api.Result(
         rows.expr,
@@ -676,7 +678,7 @@ def _render_group(group: _Group, rows: api.Rows, wrt, order: int) -> list[str | 
             out.append(head + template % tuple(map(repr, numbers)))
         else:
             record = dict(passed)
-            record.update(_row_record(rows, k, order))
+            record.update(_row_record(rows, k))
             out.append(_dumps_or_none(record))
     return out
 
