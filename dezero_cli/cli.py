@@ -367,7 +367,7 @@ def batch(
 
     \b
     Example:
-        $ printf 'x,y\n1,2\n' | dezero batch --expr "x*y"
+        $ printf 'x,y\\n1,2\\n' | dezero batch --expr "x*y"
         x,y,value,grad_x,grad_y,error
         1,2,2.0,2.0,1.0,
     """
