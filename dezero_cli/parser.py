@@ -133,7 +133,8 @@ def _explain(exc: lark.exceptions.UnexpectedInput, text: str) -> ExpressionSynta
     col = token.start_pos
     before = text[:col].rstrip()
     prev_end = len(before)
-    glued_to_digit = prev_end == col and before[-1:].isdigit()
+    # A number's last character is a digit or its point: `1..2` is one malformed number too.
+    glued_to_digit = prev_end == col and before[-1:] != "" and before[-1] in "0123456789."
     if glued_to_digit and (
         token.type == "NUMBER"
         and token.startswith(".")
@@ -170,6 +171,8 @@ def _malformed_number(text: str, col: int) -> ExpressionSyntaxError:
             break
         start -= 1
     end = col
-    while end < len(text) and (text[end].isalnum() or text[end] == "."):
+    while end < len(text) and (
+        text[end].isalnum() or text[end] == "." or text[end] in "+-" and text[end - 1] in "eE"
+    ):
         end += 1
     return ExpressionSyntaxError(f"malformed number {text[start:end]!r}", text, start)
