@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import sys
 import tempfile
 from pathlib import Path
@@ -147,6 +148,15 @@ def _explain(exc: lark.exceptions.UnexpectedInput, text: str) -> ExpressionSynta
         and before[-1:]
         and (before[-1].isalnum() or before[-1] in "._)")
     ):
+        called = re.search(r"(?<![A-Za-z0-9_.])[A-Za-z_][A-Za-z0-9_]*$", before)
+        if called and token.type != "LPAR":
+            from .functions import FUNCTIONS  # only on this error path; parsing never needs it
+
+            if called[0] in FUNCTIONS:  # `sin x`: a call without parentheses
+                name = called[0]
+                return ExpressionSyntaxError(
+                    f"{name!r} is a function: call it as {name}(...)", text, called.start()
+                )
         left = before.split()[-1] if before.split() else before
         left = left[-12:]
         return ExpressionSyntaxError(
