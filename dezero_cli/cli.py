@@ -76,7 +76,10 @@ def _is_long_option(arg: str) -> bool:
 
 def collect_values(ctx: click.Context, var_options: tuple[str, ...]) -> dict:
     """Every `--NAME VALUE` and `-v NAME=VALUE`, parsed to float64 arrays."""
+    import difflib
+
     from .api import parse_value
+    from .errors import DezeroError
 
     pairs = list(ctx.meta.get(VALUES_KEY, []))
     for item in var_options:
@@ -90,7 +93,14 @@ def collect_values(ctx: click.Context, var_options: tuple[str, ...]) -> dict:
             raise UserError(f"{name!r} is not a variable name (letters, digits and _)")
         if name in values:
             raise UserError(f"variable {name!r} is given twice")
-        values[name] = parse_value(value, name)
+        try:
+            values[name] = parse_value(value, name)
+        except DezeroError as exc:  # `--formt json`: most likely a mistyped option
+            own = [opt[2:] for p in ctx.command.params for opt in p.opts if opt[:2] == "--"]
+            close = difflib.get_close_matches(name, own, n=1)
+            if close:
+                exc.message += f" (did you mean the option --{close[0]}?)"
+            raise
     return values
 
 
