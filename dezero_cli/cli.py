@@ -229,7 +229,7 @@ def eval_(ctx, expr, var_options, fmt, quiet):
 
 @cli.command("functions")
 def functions_() -> None:
-    """List the functions expressions can call, with their derivatives.
+    """List the functions an expression can call, with derivatives.
 
     \b
     Example:
