@@ -129,18 +129,6 @@ def test_parse_is_not_recursive():
     assert float(result.value) == 2.0 and float(result.grad["x"]) == 1.0
 
 
-def test_deep_nested_calls_differentiate():
-    depth = 100_000
-    text = "sin(" * depth + "x" + ")" * depth
-    result = api.grad(text, {"x": 0.5})
-    value, derivative = 0.5, 1.0
-    for _ in range(depth):
-        derivative *= math.cos(value)
-        value = math.sin(value)
-    assert float(result.value) == value
-    assert float(result.grad["x"]) == pytest.approx(derivative, rel=1e-9)
-
-
 # text -> (error class, exact message, 0-based column of the caret)
 ERRORS = [
     ("", ExpressionSyntaxError, "empty expression", 0),
