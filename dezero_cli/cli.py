@@ -227,30 +227,6 @@ def eval_(ctx, expr, var_options, fmt, quiet):
     emit(result, fmt, quiet, values)
 
 
-@cli.command("functions")
-def functions_() -> None:
-    """List the functions an expression can call, with derivatives.
-
-    \b
-    Example:
-        $ dezero functions
-    """
-    from .functions import FUNCTIONS
-
-    names: dict[type, list[str]] = {}
-    for name, cls in FUNCTIONS.items():
-        names.setdefault(cls, []).append(name)
-    lines = []
-    for cls, aliases in names.items():
-        args = "x" if cls.arity == 1 else ", ".join("abcdefgh"[: cls.arity])
-        calls = ", ".join(f"{name}({args})" for name in aliases)
-        lines.append((calls, getattr(cls, "derivative", "")))
-    width = max(len(calls) for calls, _ in lines)
-    sys.stdout.write(
-        "".join(f"{calls:<{width}}  {rule}\n".rstrip() + "\n" for calls, rule in lines)
-    )
-
-
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; map every failure to one `error:` line and a documented exit status."""
     args = sys.argv[1:] if argv is None else list(argv)
