@@ -101,6 +101,9 @@ OUTPUTS = [
     (["grad", "-x^2", "--x", "3"], "f = -9.0\ndf/dx = -6.0\n"),  # leading '-' is no option
     (["eval", "-1", "-q"], "-1.0\n"),
     (["eval", "--", "-1"], "f = -1.0\n"),
+    (["eval", "--format", "text", "-x", "--x", "2"], "f = -2.0\n"),
+    (["grad", "x", "--debug", "--x", "1"], "f = 1.0\ndf/dx = 1.0\n"),  # the group's flag
+    (["--debug", "grad", "x", "--x", "1"], "f = 1.0\ndf/dx = 1.0\n"),
 ]
 
 
