@@ -45,7 +45,8 @@ def test_installed_wheel_finds_its_grammar_from_another_directory(wheel, tmp_pat
     # it, not editable, by this environment's pip. Its dependencies (numpy, click, lark, rich)
     # are borrowed from this environment through a .pth path entry, which keeps the test
     # offline and fast. Such an entry does not run the editable install's own .pth, so the
-    # checkout is not importable there: only the installed copy can answer.
+    # checkout is not importable there: only the installed copy can answer. --ignore-installed:
+    # pip must neither skip the install nor touch a dezero-cli it sees through that entry.
     env_dir = tmp_path / "venv"
     venv.EnvBuilder(with_pip=False, system_site_packages=False).create(env_dir)
     bindir = "Scripts" if os.name == "nt" else "bin"
@@ -66,6 +67,7 @@ def test_installed_wheel_finds_its_grammar_from_another_directory(wheel, tmp_pat
             "install",
             "--no-deps",
             "--no-index",
+            "--ignore-installed",
             "-q",
             str(wheel),
         ]
