@@ -22,6 +22,8 @@ class Result:
     value: np.ndarray
     grad: dict[str, np.ndarray] | None = None
     warnings: list[str] = field(default_factory=list)
+    # With --order N: element k-1 maps each k-tuple of variable names to that partial derivative.
+    derivatives: list[dict[tuple[str, ...], np.ndarray]] | None = None
 
 
 _NUMBER = re.compile(

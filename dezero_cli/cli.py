@@ -188,12 +188,19 @@ def cli(debug: bool) -> None:
 @cli.command(cls=ExpressionCommand)
 @output_options
 @click.option("--wrt", metavar="NAMES", help="Comma-separated variables to differentiate by.")
+@click.option(
+    "--order",
+    type=click.IntRange(min=1),
+    metavar="N",
+    help="Also print every partial derivative up to order N (double backprop).",
+)
 @click.pass_context
-def grad(ctx, expr, var_options, fmt, quiet, wrt):
+def grad(ctx, expr, var_options, fmt, quiet, wrt, order):
     """Print the value of EXPR and its derivative by each variable.
 
     Give each variable with --NAME VALUE; a VALUE of 1,2,3 evaluates elementwise.
-    EXPR of - reads the expression from standard input.
+    EXPR of - reads the expression from standard input. With --order N, the
+    k-th partials follow for k up to N, labelled d2f/dx2, d2f/dxdy, d3f/dx2dy.
 
     \b
     Example:
@@ -205,7 +212,12 @@ def grad(ctx, expr, var_options, fmt, quiet, wrt):
 
     values = collect_values(ctx, var_options)
     names = None if wrt is None else [w.strip() for w in wrt.split(",") if w.strip()]
-    result = api.grad(read_expression(expr), values, names)
+    if order is None:
+        result = api.grad(read_expression(expr), values, names)
+    else:
+        from .orders import derivatives
+
+        result = derivatives(read_expression(expr), values, order, names)
     emit(result, fmt, quiet, values)
 
 
@@ -225,6 +237,131 @@ def eval_(ctx, expr, var_options, fmt, quiet):
     values = collect_values(ctx, var_options)
     result = api.evaluate(read_expression(expr), values)
     emit(result, fmt, quiet, values)
+
+
+@cli.command(cls=ExpressionCommand)
+@click.argument("expr")
+@click.option(
+    "-v",
+    "--var",
+    "var_options",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="Give a variable a value (for names that clash with options).",
+)
+@click.option(
+    "-o",
+    "--output",
+    metavar="FILE",
+    help="Write to FILE: .dot/.gv as text, .png/.svg/.pdf through Graphviz's dot.",
+)
+@click.option(
+    "--order",
+    type=click.IntRange(min=0),
+    default=0,
+    metavar="N",
+    help="Draw the graph that computes the N-th derivative (0: the expression).",
+)
+@click.option("--wrt", metavar="NAMES", help="Comma-separated variables to differentiate by.")
+@click.option("--verbose", is_flag=True, help="Show values and shapes of named variables too.")
+@click.pass_context
+def graph(ctx, expr, var_options, output, order, wrt, verbose):
+    """Print the computational graph of EXPR as Graphviz DOT.
+
+    Variables are ellipses (name, or value), functions are boxes (class name).
+    With --order N, the graph is the backward graph that computes the N-th derivative.
+
+    \b
+    Example:
+        $ dezero graph "square(exp(square(x)))" --x 0.5 -o graph.png
+    """
+    from .dot import get_dot_graph, output_kind, render
+    from .orders import derivative_graph
+
+    values = collect_values(ctx, var_options)
+    if output is not None:
+        output_kind(output)  # a bad extension fails before any work
+    names = None if wrt is None else [w.strip() for w in wrt.split(",") if w.strip()]
+    outputs = derivative_graph(read_expression(expr), values, order, names)
+    text = get_dot_graph(outputs, verbose=verbose)
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        render(text, output)
+
+
+@cli.command(cls=ExpressionCommand)
+@click.argument("expr")
+@click.option(
+    "-v",
+    "--var",
+    "var_options",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="Give a variable a value (for names that clash with options).",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="Output format.",
+)
+@click.option("--wrt", metavar="NAMES", help="Comma-separated variables to check.")
+@click.option("--eps", type=float, default=1e-6, show_default=True, help="Central-difference step.")
+@click.option("--rtol", type=float, default=1e-5, show_default=True, help="Relative tolerance.")
+@click.option("--atol", type=float, default=1e-8, show_default=True, help="Absolute tolerance.")
+@click.pass_context
+def check(ctx, expr, var_options, fmt, wrt, eps, rtol, atol):
+    """Check backprop gradients against central differences.
+
+    Each element agrees when |backprop - numeric| <= atol + rtol * |numeric|;
+    the exit status is 0 when all agree and 1 when any does not.
+
+    \b
+    Example:
+        $ dezero check "sin(x) * y" --x 0.5 --y 2
+    """
+    from . import reports
+    from .gradcheck import check_gradient
+
+    values = collect_values(ctx, var_options)
+    names = None if wrt is None else [w.strip() for w in wrt.split(",") if w.strip()]
+    outcome = check_gradient(read_expression(expr), values, eps, rtol, atol, names)
+    for message in outcome.warnings:
+        warn(message)
+    if fmt == "json":
+        sys.stdout.write(reports.render_check_json(outcome))
+    else:
+        sys.stdout.write(reports.render_check_text(outcome))
+    if not outcome.ok:
+        ctx.exit(EXIT_FAILED)
+
+
+@cli.command()
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="Output format.",
+)
+def functions(fmt):
+    """List the functions with their arity and derivative rule.
+
+    \b
+    Example:
+        $ dezero functions --format json
+    """
+    from . import reports
+
+    rows = reports.function_rows()
+    if fmt == "json":
+        sys.stdout.write(reports.render_functions_json(rows))
+    else:
+        sys.stdout.write(reports.render_functions_text(rows))
 
 
 def main(argv: list[str] | None = None) -> int:

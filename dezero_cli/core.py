@@ -250,7 +250,10 @@ class Pow(Function):
 
     def backward(self, gy):
         x0, x1 = self.inputs
-        gx0 = gy * x1 * x0 ** (x1 - 1.0) if x0.requires_grad else None
+        # A constant exponent 0 (what x^2 becomes after two derivatives) contributes exactly
+        # nothing; `0 * x^-1` would be nan at x = 0.
+        zero_power = not x1.requires_grad and not np.any(x1.data)
+        gx0 = gy * x1 * x0 ** (x1 - 1.0) if x0.requires_grad and not zero_power else None
         gx1 = gy * self.outputs[0]() * log(x0) if x1.requires_grad else None
         return gx0, gx1
 
