@@ -151,7 +151,7 @@ def test_no_grad_records_nothing():
     assert Config.enable_backprop is True
     y2 = Exp()(x)
     assert isinstance(y2.creator, Exp)
-    assert y2.creator.inputs == [x]
+    assert list(y2.creator.inputs) == [x]
 
 
 def test_no_grad_is_restored_after_an_exception():
