@@ -23,12 +23,17 @@ class ExpressionCommand(click.Command):
     """A command that takes `--NAME VALUE` for any variable NAME besides its own options.
 
     The pairs are taken out before Click parses, so a value such as `-1e-3` is never read as
-    a short option. A bare `--` ends them.
+    a short option. A bare `--` ends them. An expression that starts with `-` (`-x^2`) is
+    passed on as the argument, not read as an unknown short option.
     """
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
-        own = {opt for param in self.get_params(ctx) for opt in param.opts + param.secondary_opts}
+        options = [p for p in self.get_params(ctx) if isinstance(p, click.Option)]
+        own = {opt for p in options for opt in p.opts + p.secondary_opts}
+        takes_value = {opt for p in options if not p.is_flag for opt in p.opts + p.secondary_opts}
+        short_letters = {opt[1] for opt in own if len(opt) == 2 and opt[1] != "-"}
         rest: list[str] = []
+        dashed: list[str] = []  # arguments starting with '-' that are no option of ours
         pairs: list[tuple[str, str]] = []
         i = 0
         while i < len(args):
@@ -37,23 +42,44 @@ class ExpressionCommand(click.Command):
             if arg == "--":
                 rest.extend(args[i - 1 :])
                 break
+            if arg == "--debug":
+                continue  # the group's option, honoured by main() wherever it is written
+            if (
+                arg[:1] == "-"
+                and arg[1:2] not in ("", "-")
+                and arg[1] not in short_letters
+                and (not rest or rest[-1] not in takes_value)
+            ):
+                dashed.append(arg)
+                continue
             name, eq, value = arg[2:].partition("=")
             if not arg.startswith("--") or not name or f"--{name}" in own:
                 rest.append(arg)
                 continue
             if not eq:
-                if i >= len(args):
+                if i >= len(args) or _is_long_option(args[i]):
                     raise UserError(f"--{name} needs a value")
                 value = args[i]
                 i += 1
             pairs.append((name, value))
+        if dashed:
+            at = rest.index("--") + 1 if "--" in rest else len(rest)
+            rest[at:at] = dashed if "--" in rest else ["--", *dashed]
         ctx.meta[VALUES_KEY] = pairs
         return super().parse_args(ctx, rest)
 
 
+def _is_long_option(arg: str) -> bool:
+    """`--y` or `--y=1` (never a value); `--`, `-1` and `-.5` can be values."""
+    return arg.startswith("--") and (arg[2:3].isalpha() or arg[2:3] == "_")
+
+
 def collect_values(ctx: click.Context, var_options: tuple[str, ...]) -> dict:
     """Every `--NAME VALUE` and `-v NAME=VALUE`, parsed to float64 arrays."""
+    import difflib
+
     from .api import parse_value
+    from .errors import DezeroError
 
     pairs = list(ctx.meta.get(VALUES_KEY, []))
     for item in var_options:
@@ -67,7 +93,14 @@ def collect_values(ctx: click.Context, var_options: tuple[str, ...]) -> dict:
             raise UserError(f"{name!r} is not a variable name (letters, digits and _)")
         if name in values:
             raise UserError(f"variable {name!r} is given twice")
-        values[name] = parse_value(value, name)
+        try:
+            values[name] = parse_value(value, name)
+        except DezeroError as exc:  # `--formt json`: most likely a mistyped option
+            own = [opt[2:] for p in ctx.command.params for opt in p.opts if opt[:2] == "--"]
+            close = difflib.get_close_matches(name, own, n=1)
+            if close:
+                exc.message += f" (did you mean the option --{close[0]}?)"
+            raise
     return values
 
 
