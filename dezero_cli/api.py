@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .compiler import Program, compile_expression
-from .core import Variable, no_grad, using_config
+from .compiler import CALL, Program, compile_expression
+from .core import Config, Variable, no_grad, using_config
 from .errors import ValueProblem
 
 
@@ -76,6 +76,46 @@ def check_values(program: Program, values: Mapping[str, object]) -> tuple[dict, 
     return arrays, warnings
 
 
+def mixing_functions(program: Program) -> list[str]:
+    """The functions of `program` that mix a vector's elements (reductions), by name."""
+    return sorted(
+        {
+            cls.name
+            for kind, cls, _ in program.steps
+            if kind == CALL and not getattr(cls, "elementwise", True)
+        }
+    )
+
+
+def pointwise(program: Program, inputs: dict[str, np.ndarray], order: int = 1) -> dict:
+    """Give every value one shape, so that each element is its own point.
+
+    That is what a vector value means for an elementwise expression: `x*y` with x = 1,2,3 and
+    y = 2 has a derivative by y at each of the three points. An expression with a reduction
+    (`sum`, `mean`, `dot`) mixes the elements, so there each input keeps its shape and its
+    gradient is that of the whole result; higher orders are only taken elementwise.
+    """
+    batch = Config.batch_ndim
+    if len({np.shape(x) for x in inputs.values()}) <= 1 and order < 2:
+        return inputs
+    mixing = mixing_functions(program)
+    if mixing:
+        if order >= 2 and any(np.ndim(x) > batch for x in inputs.values()):
+            raise ValueProblem(
+                f"derivatives of order 2 or more with vector values are taken elementwise, "
+                f"but {mixing[0]}() mixes the elements: give scalar values"
+            )
+        return inputs
+    if len({np.shape(x) for x in inputs.values()}) <= 1:
+        return inputs
+    try:
+        arrays = np.broadcast_arrays(*inputs.values())
+    except ValueError:
+        sizes = ", ".join(f"{name} has {np.size(x)}" for name, x in inputs.items())
+        raise ValueProblem(f"vector values differ in length: {sizes}") from None
+    return {name: np.array(a) for name, a in zip(inputs, arrays)}
+
+
 def evaluate(expr: str | Program, values: Mapping[str, object]) -> Result:
     """The value of `expr` at `values`, computed without building a graph."""
     program = as_program(expr)
@@ -97,7 +137,8 @@ def grad(
     unknown = [name for name in wrt if name not in program.variables]
     if unknown:
         raise ValueProblem(f"--wrt names {unknown[0]!r}, which is not a variable of the expression")
-    inputs, warnings = check_values(program, values)
+    given, warnings = check_values(program, values)
+    inputs = pointwise(program, given)
     xs = {name: Variable(x, name, requires_grad=name in wrt) for name, x in inputs.items()}
     with np.errstate(all="ignore"):
         y = _run(program, xs)
@@ -107,7 +148,7 @@ def grad(
     for name in wrt:
         g = xs[name].grad
         grads[name] = np.zeros_like(inputs[name]) if g is None else np.asarray(g.data)
-    result = Result(program.text, inputs, value, grads, warnings)
+    result = Result(program.text, given, value, grads, warnings)
     _explain_nonfinite(program, result)
     return result
 

@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .api import Result, _run, as_program, grad
-from .compiler import CALL, Program
+from .api import Result, _run, as_program, grad, mixing_functions, pointwise
+from .compiler import Program
 from .core import Variable, no_grad, sum_to
 from .errors import ValueProblem
 
@@ -59,9 +59,10 @@ def check_gradient(
     program = as_program(expr)
     result = grad(program, values, wrt)
     checks = {}
+    points = pointwise(program, result.inputs)
     with np.errstate(all="ignore"):
         for name, backprop in result.grad.items():
-            numeric = _numeric(program, result.inputs, name, eps)
+            numeric = _numeric(program, points, name, eps)
             abs_error = np.abs(backprop - numeric)
             scale = np.maximum(np.abs(backprop), np.abs(numeric))
             rel_error = np.where(scale > 0, abs_error / np.where(scale > 0, scale, 1.0), 0.0)
@@ -82,7 +83,7 @@ def _numeric(program: Program, inputs: dict, name: str, eps: float) -> np.ndarra
         with no_grad():
             return np.asarray(_run(program, xs).data)
 
-    if _elementwise(program):
+    if not mixing_functions(program):
         # Element i of the value depends on element i of x only (or on all of x when x is a
         # scalar), so one shift of every element at once gives every partial.
         diff = (total(np.full_like(x, eps)) - total(np.full_like(x, -eps))) / (2 * eps)
@@ -93,7 +94,3 @@ def _numeric(program: Program, inputs: dict, name: str, eps: float) -> np.ndarra
         shift[i] = eps
         out[i] = np.sum(total(shift) - total(-shift)) / (2 * eps)
     return out
-
-
-def _elementwise(program: Program) -> bool:
-    return all(getattr(arg, "elementwise", True) for kind, arg, _ in program.steps if kind == CALL)

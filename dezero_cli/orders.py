@@ -15,9 +15,9 @@ from collections.abc import Iterable, Iterator, Mapping
 
 import numpy as np
 
-from .api import Result, _explain_nonfinite, _kind, _run, as_program, check_values
-from .compiler import CALL, Program
-from .core import Config, Variable
+from .api import Result, _explain_nonfinite, _kind, _run, as_program, check_values, pointwise
+from .compiler import Program
+from .core import Variable
 from .errors import ValueProblem
 
 MAX_ENTRIES = 1_000_000  # partials in the full k-th derivative tensor, over all levels
@@ -149,35 +149,9 @@ def _prepare(expr, values, order, wrt, min_order: int = 1):
             f"(at most {MAX_ENTRIES}): lower the order or select variables with --wrt"
         )
     given, warnings = check_values(program, values)
-    inputs = _broadcast(program, given) if order >= 2 else given
+    inputs = pointwise(program, given, order)
     xs = {name: Variable(x, name, requires_grad=name in names) for name, x in inputs.items()}
     return program, names, xs, given, warnings
-
-
-def _broadcast(program: Program, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """Give every value one shape, so that each element is one point of an elementwise function."""
-    batch = Config.batch_ndim
-    if any(np.ndim(x) > batch for x in inputs.values()):
-        mixing = sorted(
-            {
-                cls.name
-                for kind, cls, _ in program.steps
-                if kind == CALL and not getattr(cls, "elementwise", True)
-            }
-        )
-        if mixing:
-            raise ValueProblem(
-                f"derivatives of order 2 or more with vector values are taken elementwise, "
-                f"but {mixing[0]}() mixes the elements: give scalar values"
-            )
-    if len({np.shape(x) for x in inputs.values()}) <= 1:
-        return inputs
-    try:
-        arrays = np.broadcast_arrays(*inputs.values())
-    except ValueError:
-        sizes = ", ".join(f"{name} has {np.size(x)}" for name, x in inputs.items())
-        raise ValueProblem(f"vector values differ in length: {sizes}") from None
-    return {name: np.array(a) for name, a in zip(inputs, arrays)}
 
 
 def _numbers(level, names, inputs) -> dict[tuple[str, ...], np.ndarray]:

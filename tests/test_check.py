@@ -28,11 +28,11 @@ def test_json_output_with_a_vector_and_a_scalar(capsys):
     assert main(["check", "x*y", "--x", "1,2", "--y", "3", "--format", "json"]) == 0
     record = json.loads(capsys.readouterr().out)
     assert record["checks"]["x"]["backprop"] == [3.0, 3.0]
-    assert record["checks"]["y"]["backprop"] == 3.0  # summed over the broadcast
+    assert record["checks"]["y"]["backprop"] == [1.0, 2.0]  # each element is its own point
     np.testing.assert_allclose(record["checks"]["x"]["numeric"], [3.0, 3.0], rtol=1e-9)
-    np.testing.assert_allclose(record["checks"]["y"]["numeric"], 3.0, rtol=1e-9)
+    np.testing.assert_allclose(record["checks"]["y"]["numeric"], [1.0, 2.0], rtol=1e-9)
     assert record["checks"]["x"]["ok"] == [True, True]
-    assert record["checks"]["y"]["ok"] is True
+    assert record["checks"]["y"]["ok"] == [True, True]
     assert (record["ok"], record["eps"], record["rtol"], record["atol"]) == (
         True,
         1e-06,

@@ -87,13 +87,22 @@ OUTPUTS = [
     ),
     (
         ["grad", "x*y", "--x", "1,2,3", "--y", "2"],
-        "f = [2.0, 4.0, 6.0]\ndf/dx = [2.0, 2.0, 2.0]\ndf/dy = 6.0\n",
+        # Each element is its own point: the derivative by the scalar y at each of them.
+        "f = [2.0, 4.0, 6.0]\ndf/dx = [2.0, 2.0, 2.0]\ndf/dy = [1.0, 2.0, 3.0]\n",
     ),
-    (["grad", "x*y", "--x", "1,2,3", "--y", "2", "-q"], "2.0 4.0 6.0\n2.0 2.0 2.0\n6.0\n"),
+    (
+        ["grad", "x*y", "--x", "1,2,3", "--y", "2", "-q"],
+        "2.0 4.0 6.0\n2.0 2.0 2.0\n1.0 2.0 3.0\n",
+    ),
+    (
+        # A reduction mixes the elements: y's gradient is that of the whole sum.
+        ["grad", "sum(x*y)", "--x", "1,2,3", "--y", "2"],
+        "f = 12.0\ndf/dx = [2.0, 2.0, 2.0]\ndf/dy = 6.0\n",
+    ),
     (
         ["grad", "x*y", "--x", "1,2,3", "--y", "2", "--format", "json"],
         '{"expr": "x*y", "inputs": {"x": [1.0, 2.0, 3.0], "y": 2.0}, "value": [2.0, 4.0, 6.0], '
-        '"grad": {"x": [2.0, 2.0, 2.0], "y": 6.0}, "warnings": []}\n',
+        '"grad": {"x": [2.0, 2.0, 2.0], "y": [1.0, 2.0, 3.0]}, "warnings": []}\n',
     ),
     (["eval", "x*y", "--x", "1,2,3", "--y", "2", "-q"], "2.0 4.0 6.0\n"),
     (["eval", "2^3^2"], "f = 512.0\n"),
@@ -206,8 +215,8 @@ def test_json_is_strict_and_round_trips():
     )
     assert record["value"] == (x * np.exp(y) - np.sin(x) / y).tolist()
     assert record["grad"]["x"] == pytest.approx((np.exp(y) - np.cos(x) / y).tolist(), rel=1e-15)
-    assert record["grad"]["y"] == pytest.approx(
-        float(np.sum(x * np.exp(y) + np.sin(x) / y**2)), rel=1e-15
+    assert record["grad"]["y"] == pytest.approx(  # at each point
+        (x * np.exp(y) + np.sin(x) / y**2).tolist(), rel=1e-15
     )
 
 

@@ -111,11 +111,14 @@ def test_integers_become_float64():
 
 def test_broadcast_gradients_sum_back_to_each_shape():
     x = np.array([1.0, 2.0, 3.0])
-    result = api.grad("x*y + y", {"x": x, "y": 2.0})
-    np.testing.assert_array_equal(result.value, x * 2 + 2)
+    result = api.grad("sum(x*y + y)", {"x": x, "y": 2.0})
+    assert float(result.value) == float(np.sum(x * 2 + 2))
     np.testing.assert_array_equal(result.grad["x"], [2.0, 2.0, 2.0])
     assert result.grad["y"].shape == ()
     assert float(result.grad["y"]) == 1 + 2 + 3 + 3  # sum of (x + 1)
+    # Without a reduction each element is its own point: y's derivative at each of them.
+    pointwise = api.grad("x*y + y", {"x": x, "y": 2.0})
+    np.testing.assert_array_equal(pointwise.grad["y"], x + 1)
 
 
 def test_broadcast_rows_against_columns():
