@@ -173,7 +173,20 @@ def _option_hint(message: str, given: dict) -> str:
     return f" (did you mean the option --{close[0]}?)" if close else ""
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class DezeroGroup(click.Group):
+    """Turns Ctrl-C and a closed pipe into our exits before Click's own handling sees them
+    (Click would print a blank line for the one and exit with 1 for the other)."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            raise Interrupted() from None
+        except BrokenPipeError:
+            return quiet_broken_pipe()
+
+
+@click.group(cls=DezeroGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="dezero-cli", prog_name="dezero", message="%(prog)s %(version)s")
 @click.option("--debug", is_flag=True, help="Show Python tracebacks for internal errors.")
 def cli(debug: bool) -> None:
@@ -418,17 +431,12 @@ def batch(
         order=0 if no_grad else order,
         fail_fast=fail_fast,
     )
-    try:
-        with (
-            _open_input(input_path) as source,
-            _open_output(output_path) as sink,
-            _batch_progress() as progress,
-        ):
-            stats = batch_lib.run(source, sink, fmt_in, fmt_out, options, progress)
-    except KeyboardInterrupt:
-        raise Interrupted() from None  # before Click sees it: it would print a blank line
-    except BrokenPipeError:
-        return quiet_broken_pipe()  # before Click sees it: it would exit with 1
+    with (
+        _open_input(input_path) as source,
+        _open_output(output_path) as sink,
+        _batch_progress() as progress,
+    ):
+        stats = batch_lib.run(source, sink, fmt_in, fmt_out, options, progress)
     _report_warnings(stats.warnings)
     if stats.failed:
         if stats.stopped:
