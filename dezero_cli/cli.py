@@ -24,12 +24,17 @@ class ExpressionCommand(click.Command):
     """A command that takes `--NAME VALUE` for any variable NAME besides its own options.
 
     The pairs are taken out before Click parses, so a value such as `-1e-3` is never read as
-    a short option. A bare `--` ends them.
+    a short option. A bare `--` ends them. An expression that starts with `-` (`-x^2`) is
+    passed on as the argument, not read as an unknown short option.
     """
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
-        own = {opt for param in self.get_params(ctx) for opt in param.opts + param.secondary_opts}
+        options = [p for p in self.get_params(ctx) if isinstance(p, click.Option)]
+        own = {opt for p in options for opt in p.opts + p.secondary_opts}
+        takes_value = {opt for p in options if not p.is_flag for opt in p.opts + p.secondary_opts}
+        short_letters = {opt[1] for opt in own if len(opt) == 2 and opt[1] != "-"}
         rest: list[str] = []
+        dashed: list[str] = []  # arguments starting with '-' that are no option of ours
         pairs: list[tuple[str, str]] = []
         i = 0
         while i < len(args):
@@ -38,16 +43,29 @@ class ExpressionCommand(click.Command):
             if arg == "--":
                 rest.extend(args[i - 1 :])
                 break
+            if arg == "--debug":
+                continue  # the group's option, honoured by main() wherever it is written
+            if (
+                arg[:1] == "-"
+                and arg[1:2] not in ("", "-")
+                and arg[1] not in short_letters
+                and (not rest or rest[-1] not in takes_value)
+            ):
+                dashed.append(arg)
+                continue
             name, eq, value = arg[2:].partition("=")
             if not arg.startswith("--") or not name or f"--{name}" in own:
                 rest.append(arg)
                 continue
             if not eq:
-                if i >= len(args):
+                if i >= len(args) or _is_long_option(args[i]):
                     raise UserError(f"--{name} needs a value")
                 value = args[i]
                 i += 1
             pairs.append((name, value))
+        if dashed:
+            at = rest.index("--") + 1 if "--" in rest else len(rest)
+            rest[at:at] = dashed if "--" in rest else ["--", *dashed]
         ctx.meta[VALUES_KEY] = pairs
         return super().parse_args(ctx, rest)
 
@@ -59,9 +77,17 @@ class ExpressionCommand(click.Command):
             return super().invoke(ctx)
 
 
+def _is_long_option(arg: str) -> bool:
+    """`--y` or `--y=1` (never a value); `--`, `-1` and `-.5` can be values."""
+    return arg.startswith("--") and (arg[2:3].isalpha() or arg[2:3] == "_")
+
+
 def collect_values(ctx: click.Context, var_options: tuple[str, ...]) -> dict:
     """Every `--NAME VALUE` and `-v NAME=VALUE`, parsed to float64 arrays."""
+    import difflib
+
     from .api import parse_value
+    from .errors import DezeroError
 
     pairs = list(ctx.meta.get(VALUES_KEY, []))
     for item in var_options:
@@ -75,7 +101,14 @@ def collect_values(ctx: click.Context, var_options: tuple[str, ...]) -> dict:
             raise UserError(f"{name!r} is not a variable name (letters, digits and _)")
         if name in values:
             raise UserError(f"variable {name!r} is given twice")
-        values[name] = parse_value(value, name)
+        try:
+            values[name] = parse_value(value, name)
+        except DezeroError as exc:  # `--formt json`: most likely a mistyped option
+            own = [opt[2:] for p in ctx.command.params for opt in p.opts if opt[:2] == "--"]
+            close = difflib.get_close_matches(name, own, n=1)
+            if close:
+                exc.message += f" (did you mean the option --{close[0]}?)"
+            raise
     return values
 
 
@@ -236,7 +269,20 @@ def _option_hint(message: str, given: dict) -> str:
     return f" (did you mean the option --{close[0]}?)" if close else ""
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class DezeroGroup(click.Group):
+    """Turns Ctrl-C and a closed pipe into our exits before Click's own handling sees them
+    (Click would print a blank line for the one and exit with 1 for the other)."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            raise Interrupted() from None
+        except BrokenPipeError:
+            return quiet_broken_pipe()
+
+
+@click.group(cls=DezeroGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="dezero-cli", prog_name="dezero", message="%(prog)s %(version)s")
 @click.option("--debug", is_flag=True, help="Show Python tracebacks for internal errors.")
 def cli(debug: bool) -> None:
@@ -252,12 +298,19 @@ def cli(debug: bool) -> None:
 @output_options
 @limit_options()
 @click.option("--wrt", metavar="NAMES", help="Comma-separated variables to differentiate by.")
+@click.option(
+    "--order",
+    type=click.IntRange(min=1),
+    metavar="N",
+    help="Also print every partial derivative up to order N (double backprop).",
+)
 @click.pass_context
-def grad(ctx, expr, var_options, fmt, quiet, wrt):
+def grad(ctx, expr, var_options, fmt, quiet, wrt, order):
     """Print the value of EXPR and its derivative by each variable.
 
     Give each variable with --NAME VALUE; a VALUE of 1,2,3 evaluates elementwise.
-    EXPR of - reads the expression from standard input.
+    EXPR of - reads the expression from standard input. With --order N, the
+    k-th partials follow for k up to N, labelled d2f/dx2, d2f/dxdy, d3f/dx2dy.
 
     \b
     Example:
@@ -269,7 +322,12 @@ def grad(ctx, expr, var_options, fmt, quiet, wrt):
 
     values = collect_values(ctx, var_options)
     names = None if wrt is None else [w.strip() for w in wrt.split(",") if w.strip()]
-    result = api.grad(read_expression(expr), values, names)
+    if order is None:
+        result = api.grad(read_expression(expr), values, names)
+    else:
+        from .orders import derivatives
+
+        result = derivatives(read_expression(expr), values, order, names)
     emit(result, fmt, quiet, values)
 
 
@@ -292,6 +350,285 @@ def eval_(ctx, expr, var_options, fmt, quiet):
     emit(result, fmt, quiet, values)
 
 
+@cli.command(cls=ExpressionCommand)
+@click.argument("expr")
+@click.option(
+    "-v",
+    "--var",
+    "var_options",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="Give a variable a value (for names that clash with options).",
+)
+@click.option(
+    "-o",
+    "--output",
+    metavar="FILE",
+    help="Write to FILE: .dot/.gv as text, .png/.svg/.pdf through Graphviz's dot.",
+)
+@click.option(
+    "--order",
+    type=click.IntRange(min=0),
+    default=0,
+    metavar="N",
+    help="Draw the graph that computes the N-th derivative (0: the expression).",
+)
+@click.option("--wrt", metavar="NAMES", help="Comma-separated variables to differentiate by.")
+@click.option("--verbose", is_flag=True, help="Show values and shapes of named variables too.")
+@click.pass_context
+def graph(ctx, expr, var_options, output, order, wrt, verbose):
+    """Print the computational graph of EXPR as Graphviz DOT.
+
+    Variables are ellipses (name, or value), functions are boxes (class name).
+    With --order N, the graph is the backward graph that computes the N-th derivative.
+
+    \b
+    Example:
+        $ dezero graph "square(exp(square(x)))" --x 0.5 -o graph.png
+    """
+    from .dot import get_dot_graph, output_kind, render
+    from .orders import derivative_graph
+
+    values = collect_values(ctx, var_options)
+    if output is not None:
+        output_kind(output)  # a bad extension fails before any work
+    names = None if wrt is None else [w.strip() for w in wrt.split(",") if w.strip()]
+    outputs = derivative_graph(read_expression(expr), values, order, names)
+    text = get_dot_graph(outputs, verbose=verbose)
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        render(text, output)
+
+
+@cli.command(cls=ExpressionCommand)
+@click.argument("expr")
+@click.option(
+    "-v",
+    "--var",
+    "var_options",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="Give a variable a value (for names that clash with options).",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="Output format.",
+)
+@click.option("--wrt", metavar="NAMES", help="Comma-separated variables to check.")
+@click.option("--eps", type=float, default=1e-6, show_default=True, help="Central-difference step.")
+@click.option("--rtol", type=float, default=1e-5, show_default=True, help="Relative tolerance.")
+@click.option("--atol", type=float, default=1e-8, show_default=True, help="Absolute tolerance.")
+@click.pass_context
+def check(ctx, expr, var_options, fmt, wrt, eps, rtol, atol):
+    """Check backprop gradients against central differences.
+
+    Each element agrees when |backprop - numeric| <= atol + rtol * |numeric|;
+    the exit status is 0 when all agree and 1 when any does not.
+
+    \b
+    Example:
+        $ dezero check "sin(x) * y" --x 0.5 --y 2
+    """
+    from . import reports
+    from .gradcheck import check_gradient
+
+    values = collect_values(ctx, var_options)
+    names = None if wrt is None else [w.strip() for w in wrt.split(",") if w.strip()]
+    outcome = check_gradient(read_expression(expr), values, eps, rtol, atol, names)
+    for message in outcome.warnings:
+        warn(message)
+    if fmt == "json":
+        sys.stdout.write(reports.render_check_json(outcome))
+    else:
+        sys.stdout.write(reports.render_check_text(outcome))
+    if not outcome.ok:
+        ctx.exit(EXIT_FAILED)
+
+
+@cli.command()
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="Output format.",
+)
+def functions(fmt):
+    """List the functions with their arity and derivative rule.
+
+    \b
+    Example:
+        $ dezero functions --format json
+    """
+    from . import reports
+
+    rows = reports.function_rows()
+    if fmt == "json":
+        sys.stdout.write(reports.render_functions_json(rows))
+    else:
+        sys.stdout.write(reports.render_functions_text(rows))
+
+
+@cli.command()
+@click.argument("input_path", metavar="[INPUT]", default="-")
+@click.option("-e", "--expr", help="The expression, for a table of points (CSV, TSV, JSONL).")
+@click.option(
+    "--input-format",
+    type=click.Choice(["csv", "tsv", "jsonl"]),
+    help="Input format (default: from the file extension; stdin: csv with --expr, else jsonl).",
+)
+@click.option(
+    "--output-format",
+    type=click.Choice(["csv", "tsv", "jsonl"]),
+    help="Output format (default: the input's).",
+)
+@click.option("-o", "--output", "output_path", metavar="FILE", help="Write to FILE, not stdout.")
+@click.option("--wrt", metavar="NAMES", help="Comma-separated variables to differentiate by.")
+@click.option(
+    "--order",
+    type=click.IntRange(1, 10),
+    default=1,
+    show_default=True,
+    help="Highest derivative order.",
+)
+@click.option("--no-grad", is_flag=True, help="Values only, computed without building a graph.")
+@click.option("--fail-fast", is_flag=True, help="Stop at the first bad record (exit 1).")
+def batch(
+    input_path, expr, input_format, output_format, output_path, wrt, order, no_grad, fail_fast
+):
+    """Evaluate many points or records from a file or stdin, streaming, in order.
+
+    With --expr, INPUT is a table of points whose header names the variables: out come the
+    input columns, then value, grad_NAME for each variable, and error. Without --expr, INPUT
+    is JSON Lines with an "expr" field per record. INPUT of - (or none) reads stdin.
+    Exit status: 0 all records good, 1 some record failed, 2 unusable arguments.
+
+    \b
+    Example:
+        $ printf 'x,y\\n1,2\\n' | dezero batch --expr "x*y"
+        x,y,value,grad_x,grad_y,error
+        1,2,2.0,2.0,1.0,
+    """
+    from . import batch as batch_lib
+    from .compiler import compile_expression
+
+    if no_grad and order != 1:
+        raise UserError("--no-grad and --order exclude each other")
+    fmt_in = input_format or batch_lib.format_for(input_path) or ("csv" if expr else "jsonl")
+    fmt_out = output_format or fmt_in
+    names = None if wrt is None else tuple(w.strip() for w in wrt.split(",") if w.strip())
+    options = batch_lib.BatchOptions(
+        expr=None if expr is None else compile_expression(expr),
+        wrt=names,
+        order=0 if no_grad else order,
+        fail_fast=fail_fast,
+    )
+    with (
+        _open_input(input_path) as source,
+        _open_output(output_path) as sink,
+        _batch_progress() as progress,
+    ):
+        stats = batch_lib.run(source, sink, fmt_in, fmt_out, options, progress)
+    _report_warnings(stats.warnings)
+    if stats.failed:
+        if stats.stopped:
+            message = f"stopped at the first bad record, line {stats.first_error}"
+        else:
+            message = (
+                f"{stats.failed} of {stats.records} records failed, the first on line "
+                f"{stats.first_error} (see the error field)"
+            )
+        click.echo(f"error: {message}", err=True)
+        return EXIT_FAILED
+    return EXIT_OK
+
+
+def _open_input(path: str):
+    import contextlib
+
+    if path == "-":
+        return contextlib.nullcontext(sys.stdin.buffer)
+    try:
+        return open(path, "rb")  # noqa: SIM115 (closed by the caller's with)
+    except OSError as exc:
+        raise UserError(f"cannot read {path}: {exc.strerror}") from None
+
+
+def _open_output(path: str | None):
+    import contextlib
+
+    if path is None or path == "-":
+        return contextlib.nullcontext(sys.stdout)
+    try:
+        return open(path, "w", encoding="utf-8", newline="")  # noqa: SIM115
+    except OSError as exc:
+        raise UserError(f"cannot write {path}: {exc.strerror}") from None
+
+
+def _batch_progress():
+    """A rich progress display on stderr when it is a terminal; otherwise nothing."""
+    import contextlib
+
+    if not sys.stderr.isatty():
+        return contextlib.nullcontext(None)
+    return _RichProgress()
+
+
+class _RichProgress:
+    def __enter__(self):
+        from rich.console import Console
+        from rich.progress import Progress, TextColumn, TimeElapsedColumn
+
+        self.progress = Progress(
+            TextColumn("{task.completed:,} rows"),
+            TextColumn("{task.fields[rate]} rows/s"),
+            TimeElapsedColumn(),
+            console=Console(stderr=True),
+            redirect_stdout=False,
+            redirect_stderr=False,
+            transient=True,
+        )
+        self.progress.__enter__()
+        self.task = self.progress.add_task("batch", total=None, rate="-")
+        return self.update
+
+    def update(self, done: int) -> None:
+        elapsed = self.progress.tasks[0].elapsed or 0.0
+        rate = f"{done / elapsed:,.0f}" if elapsed > 0 else "-"
+        self.progress.update(self.task, completed=done, rate=rate)
+
+    def __exit__(self, *exc):
+        return self.progress.__exit__(*exc)
+
+
+def _report_warnings(warnings: list, limit: int = 20) -> None:
+    for line, message in warnings[:limit]:
+        warn(f"line {line}: {message}")
+    if len(warnings) > limit:
+        warn(f"{len(warnings) - limit} more warnings (JSON Lines output keeps each with its row)")
+
+
+class Interrupted(click.ClickException):
+    exit_code = EXIT_INTERRUPTED
+
+    def __init__(self):
+        super().__init__("interrupted")
+
+
+def quiet_broken_pipe() -> int:
+    """The reader went away (`| head`): stop quietly, and keep Python from complaining again
+    when it flushes stdout at exit."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    return EXIT_OK
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; map every failure to one `error:` line and a documented exit status."""
     args = sys.argv[1:] if argv is None else list(argv)
@@ -310,11 +647,7 @@ def main(argv: list[str] | None = None) -> int:
             message += f" (see '{exc.ctx.command_path} --help')"
         return _fail(message, exc.exit_code)
     except BrokenPipeError:
-        # The reader went away (`| head`): stop quietly, and keep Python from complaining again
-        # when it flushes stdout at exit.
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        return EXIT_OK
+        return quiet_broken_pipe()
     except Exception as exc:
         from .errors import DezeroError
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .core import Function, Log, Pow
+from .core import BroadcastTo, Config, Function, Log, Pow
 
 FUNCTIONS: dict[str, type[Function]] = {}
 
@@ -195,3 +195,64 @@ class Abs(Function):
         # sign(x) is piecewise constant, so it enters the graph as a constant.
         # + 0.0: sign(-0.0) is -0.0, and the derivative at 0 is 0, not -0.0.
         return gy * (np.sign(self.inputs[0].data) + 0.0)
+
+
+# Reductions. `Config.batch_ndim` leading axes are independent rows (batch mode): only the axes
+# after them are reduced, and kept as length 1 so that `x - mean(x)` broadcasts back per row.
+# With no batch axes the result is a scalar.
+
+
+def _reduced_axes(ndim: int) -> tuple[tuple[int, ...], bool]:
+    batch = min(Config.batch_ndim, ndim)
+    return tuple(range(batch, ndim)), batch > 0
+
+
+@register("sum")
+class Sum(Function):
+    __slots__ = ()
+    elementwise = False
+    derivative = "1 for each element"
+
+    def forward(self, x):
+        axes, keepdims = _reduced_axes(np.ndim(x))
+        return np.sum(x, axis=axes, keepdims=keepdims)
+
+    def backward(self, gy):
+        return BroadcastTo(self.inputs[0].shape)(gy)
+
+
+@register("mean")
+class Mean(Function):
+    __slots__ = ()
+    elementwise = False
+    derivative = "1 / n for each of the n elements"
+
+    def forward(self, x):
+        axes, keepdims = _reduced_axes(np.ndim(x))
+        return np.mean(x, axis=axes, keepdims=keepdims)
+
+    def backward(self, gy):
+        x = self.inputs[0]
+        n = np.size(x.data) // max(np.size(gy.data), 1)  # elements averaged into each output
+        return BroadcastTo(x.shape)(gy / float(n))
+
+
+@register("dot")
+class Dot(Function):
+    __slots__ = ()
+    arity = 2
+    elementwise = False
+    derivative = "d/da = b;  d/db = a"
+
+    def forward(self, x0, x1):
+        xy = x0 * x1
+        axes, keepdims = _reduced_axes(np.ndim(xy))
+        return np.sum(xy, axis=axes, keepdims=keepdims)
+
+    def backward(self, gy):
+        # gy keeps the reduced axes (or is a scalar), so it broadcasts against each input;
+        # the backward loop sums the result back to the input's shape.
+        x0, x1 = self.inputs
+        gx0 = gy * x1 if x0.requires_grad else None
+        gx1 = gy * x0 if x1.requires_grad else None
+        return gx0, gx1

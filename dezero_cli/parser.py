@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import sys
 import tempfile
 from pathlib import Path
@@ -133,7 +134,8 @@ def _explain(exc: lark.exceptions.UnexpectedInput, text: str) -> ExpressionSynta
     col = token.start_pos
     before = text[:col].rstrip()
     prev_end = len(before)
-    glued_to_digit = prev_end == col and before[-1:].isdigit()
+    # A number's last character is a digit or its point: `1..2` is one malformed number too.
+    glued_to_digit = prev_end == col and before[-1:] != "" and before[-1] in "0123456789."
     if glued_to_digit and (
         token.type == "NUMBER"
         and token.startswith(".")
@@ -146,6 +148,15 @@ def _explain(exc: lark.exceptions.UnexpectedInput, text: str) -> ExpressionSynta
         and before[-1:]
         and (before[-1].isalnum() or before[-1] in "._)")
     ):
+        called = re.search(r"(?<![A-Za-z0-9_.])[A-Za-z_][A-Za-z0-9_]*$", before)
+        if called and token.type != "LPAR":
+            from .functions import FUNCTIONS  # only on this error path; parsing never needs it
+
+            if called[0] in FUNCTIONS:  # `sin x`: a call without parentheses
+                name = called[0]
+                return ExpressionSyntaxError(
+                    f"{name!r} is a function: call it as {name}(...)", text, called.start()
+                )
         left = before.split()[-1] if before.split() else before
         left = left[-12:]
         return ExpressionSyntaxError(
@@ -170,6 +181,8 @@ def _malformed_number(text: str, col: int) -> ExpressionSyntaxError:
             break
         start -= 1
     end = col
-    while end < len(text) and (text[end].isalnum() or text[end] == "."):
+    while end < len(text) and (
+        text[end].isalnum() or text[end] == "." or text[end] in "+-" and text[end - 1] in "eE"
+    ):
         end += 1
     return ExpressionSyntaxError(f"malformed number {text[start:end]!r}", text, start)

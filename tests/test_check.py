@@ -1,0 +1,110 @@
+"""dezero check: central differences against backprop, verdict and exit status."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from dezero_cli.cli import main
+from dezero_cli.core import Function
+from dezero_cli.errors import ValueProblem
+from dezero_cli.functions import FUNCTIONS
+from dezero_cli.gradcheck import check_gradient
+
+
+def test_text_output_for_the_textbook_example(capsys):
+    assert main(["check", "square(exp(square(x)))", "--x", "0.5"]) == 0
+    assert capsys.readouterr().out == (
+        "f = 1.648721270700128\n"
+        "df/dx: backprop 3.297442541400256, numeric 3.297442541350115, "
+        "abs error 5.014078041654102e-11, rel error 1.520596031227546e-11, ok\n"
+        "check passed: 1 of 1 within tolerance (eps 1e-06, rtol 1e-05, atol 1e-08)\n"
+    )
+
+
+def test_json_output_with_a_vector_and_a_scalar(capsys):
+    assert main(["check", "x*y", "--x", "1,2", "--y", "3", "--format", "json"]) == 0
+    record = json.loads(capsys.readouterr().out)
+    assert record["checks"]["x"]["backprop"] == [3.0, 3.0]
+    assert record["checks"]["y"]["backprop"] == [1.0, 2.0]  # each element is its own point
+    np.testing.assert_allclose(record["checks"]["x"]["numeric"], [3.0, 3.0], rtol=1e-9)
+    np.testing.assert_allclose(record["checks"]["y"]["numeric"], [1.0, 2.0], rtol=1e-9)
+    assert record["checks"]["x"]["ok"] == [True, True]
+    assert record["checks"]["y"]["ok"] == [True, True]
+    assert (record["ok"], record["eps"], record["rtol"], record["atol"]) == (
+        True,
+        1e-06,
+        1e-05,
+        1e-08,
+    )
+    assert set(record) == {
+        "expr", "inputs", "value", "checks", "eps", "rtol", "atol", "ok", "warnings",
+    }  # fmt: skip
+
+
+def test_vector_elements_each_get_a_line(capsys):
+    assert main(["check", "x - mean(x)", "--x", "1,2,4", "--atol", "1e-6"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split(":")[0] for line in lines[1:4]] == ["df/dx[0]", "df/dx[1]", "df/dx[2]"]
+    assert lines[-1].startswith("check passed: 3 of 3 within tolerance")
+
+
+class Wrong(Function):
+    """sin with a derivative of 2: a rule a check must catch."""
+
+    __slots__ = ()
+    derivative = "wrong on purpose"
+
+    def forward(self, x):
+        return np.sin(x)
+
+    def backward(self, gy):
+        return gy * 2.0
+
+
+@pytest.fixture
+def wrong_function(monkeypatch):
+    Wrong.name = "wrong"
+    monkeypatch.setitem(FUNCTIONS, "wrong", Wrong)
+
+
+def test_a_wrong_rule_fails_with_exit_1(wrong_function, capsys):
+    assert main(["check", "wrong(x) + x", "--x", "0.5,1"]) == 1
+    out = capsys.readouterr().out
+    assert "df/dx[0]: backprop 3.0, numeric 1.877582561" in out
+    assert out.endswith(
+        "check FAILED: 2 of 2 outside tolerance (eps 1e-06, rtol 1e-05, atol 1e-08)\n"
+    )
+
+
+def test_zero_tolerance_fails_where_rounding_differs(capsys):
+    assert main(["check", "exp(x)", "--x", "0.5", "--rtol", "0", "--atol", "0"]) == 1
+    assert "FAILED" in capsys.readouterr().out
+
+
+def test_elementwise_and_per_element_numeric_agree():
+    # The elementwise shortcut (one shifted evaluation) and the per-element loop (forced by
+    # mean, which mixes elements) compute the same partials for an elementwise body.
+    x = np.array([0.3, -1.2, 2.0])
+    plain = check_gradient("sin(x) * exp(x)", {"x": x})
+    mixed = check_gradient("sin(x) * exp(x) + 0 * mean(x)", {"x": x})
+    np.testing.assert_allclose(plain.checks["x"].numeric, mixed.checks["x"].numeric, rtol=1e-8)
+    np.testing.assert_allclose(
+        plain.checks["x"].numeric, np.exp(x) * (np.sin(x) + np.cos(x)), rtol=1e-8
+    )
+
+
+def test_nonfinite_gradient_fails(capsys):
+    assert main(["check", "sqrt(x)", "--x", "0"]) == 1
+    captured = capsys.readouterr()
+    assert "df/dx: backprop inf" in captured.out
+    assert captured.err == "warning: the derivative by x is inf\n"
+
+
+@pytest.mark.parametrize("option", ["--eps", "--rtol", "--atol"])
+def test_bad_tolerances_are_user_errors(option):
+    with pytest.raises(ValueProblem, match=option):
+        check_gradient("x", {"x": 1.0}, **{option[2:]: -1.0})
+    assert main(["check", "x", "--x", "1", option, "nan"]) == 2

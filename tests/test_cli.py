@@ -1,0 +1,604 @@
+"""The `dezero` command: exact output of every format, every error with its exit status.
+
+In-process tests go through `cli.main` (where errors become one line and an exit status) by
+way of Click's CliRunner; a few tests run real subprocesses for what only a process shows:
+start-up imports, terminals and pipes, `python -m`.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import json
+import math
+import os
+import subprocess
+import sys
+import warnings
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from dezero_cli.cli import cli, main
+
+
+class Entry:
+    """What CliRunner invokes: `main`, the real entry point, instead of the bare Click group."""
+
+    name = "dezero"
+
+    def main(self, args=(), prog_name=None, **extra):
+        raise SystemExit(main(list(args)))
+
+
+def run(*args: str, input: str | None = None, env: dict | None = None):
+    # Any warning (a numpy RuntimeWarning above all) is an error: users must never see one.
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        return CliRunner().invoke(Entry(), list(args), input=input, env=env, catch_exceptions=False)
+
+
+def ok(result, stdout: str, stderr: str = "") -> None:
+    assert (result.exit_code, result.stdout, result.stderr) == (0, stdout, stderr)
+
+
+SEED = "square(exp(square(x)))"
+
+# args -> exact stdout, for each format of each command.
+OUTPUTS = [
+    (["grad", SEED, "--x", "0.5"], "f = 1.648721270700128\ndf/dx = 3.297442541400256\n"),
+    (
+        ["grad", SEED, "--x", "0.5", "--format", "json"],
+        '{"expr": "square(exp(square(x)))", "inputs": {"x": 0.5}, "value": 1.648721270700128, '
+        '"grad": {"x": 3.297442541400256}, "warnings": []}\n',
+    ),
+    (["grad", SEED, "--x", "0.5", "-q"], "1.648721270700128\n3.297442541400256\n"),
+    (["grad", SEED, "--x", "0.5", "--quiet"], "1.648721270700128\n3.297442541400256\n"),
+    (
+        ["grad", SEED, "--x", "0.5", "--format", "text"],
+        "f = 1.648721270700128\ndf/dx = 3.297442541400256\n",
+    ),
+    (["eval", SEED, "--x", "0.5"], "f = 1.648721270700128\n"),
+    (
+        ["eval", SEED, "--x", "0.5", "--format", "json"],
+        '{"expr": "square(exp(square(x)))", "inputs": {"x": 0.5}, "value": 1.648721270700128, '
+        '"warnings": []}\n',
+    ),
+    (["eval", SEED, "--x", "0.5", "-q"], "1.648721270700128\n"),
+    (["grad", "x", "--x", "2"], "f = 2.0\ndf/dx = 1.0\n"),
+    (["grad", "3"], "f = 3.0\n"),
+    (
+        ["grad", "3", "--format", "json"],
+        '{"expr": "3", "inputs": {}, "value": 3.0, "grad": {}, "warnings": []}\n',
+    ),
+    (["grad", "3", "-q"], "3.0\n"),
+    (["grad", "x*y", "--x", "2", "--y", "-1"], "f = -2.0\ndf/dx = -1.0\ndf/dy = 2.0\n"),
+    # Variables in order of first appearance, not alphabetical or command-line order.
+    (["grad", "y*x", "--x", "2", "--y", "-1"], "f = -2.0\ndf/dy = 2.0\ndf/dx = -1.0\n"),
+    (["grad", "x*y", "--x", "2", "--y", "-1", "--wrt", "y"], "f = -2.0\ndf/dy = 2.0\n"),
+    (
+        ["grad", "x*y", "--x", "2", "--y", "-1", "--wrt", "y,x"],
+        "f = -2.0\ndf/dy = 2.0\ndf/dx = -1.0\n",
+    ),
+    (
+        ["grad", "x*y", "--x", "2", "--y", "-1", "--wrt", " x , y "],
+        "f = -2.0\ndf/dx = -1.0\ndf/dy = 2.0\n",
+    ),
+    (
+        ["grad", "x*y", "--x", "1,2,3", "--y", "2"],
+        # Each element is its own point: the derivative by the scalar y at each of them.
+        "f = [2.0, 4.0, 6.0]\ndf/dx = [2.0, 2.0, 2.0]\ndf/dy = [1.0, 2.0, 3.0]\n",
+    ),
+    (
+        ["grad", "x*y", "--x", "1,2,3", "--y", "2", "-q"],
+        "2.0 4.0 6.0\n2.0 2.0 2.0\n1.0 2.0 3.0\n",
+    ),
+    (
+        # A reduction mixes the elements: y's gradient is that of the whole sum.
+        ["grad", "sum(x*y)", "--x", "1,2,3", "--y", "2"],
+        "f = 12.0\ndf/dx = [2.0, 2.0, 2.0]\ndf/dy = 6.0\n",
+    ),
+    (
+        ["grad", "x*y", "--x", "1,2,3", "--y", "2", "--format", "json"],
+        '{"expr": "x*y", "inputs": {"x": [1.0, 2.0, 3.0], "y": 2.0}, "value": [2.0, 4.0, 6.0], '
+        '"grad": {"x": [2.0, 2.0, 2.0], "y": [1.0, 2.0, 3.0]}, "warnings": []}\n',
+    ),
+    (["eval", "x*y", "--x", "1,2,3", "--y", "2", "-q"], "2.0 4.0 6.0\n"),
+    (["eval", "2^3^2"], "f = 512.0\n"),
+    (["eval", "0.1 + 0.2"], "f = 0.30000000000000004\n"),  # repr: full round-trip precision
+    (["grad", "-x^2", "--x", "3"], "f = -9.0\ndf/dx = -6.0\n"),  # leading '-' is no option
+    (["eval", "-1", "-q"], "-1.0\n"),
+    (["eval", "--", "-1"], "f = -1.0\n"),
+    (["eval", "--format", "text", "-x", "--x", "2"], "f = -2.0\n"),
+    (["grad", "x", "--debug", "--x", "1"], "f = 1.0\ndf/dx = 1.0\n"),  # the group's flag
+    (["--debug", "grad", "x", "--x", "1"], "f = 1.0\ndf/dx = 1.0\n"),
+]
+
+
+@pytest.mark.parametrize("args, stdout", OUTPUTS, ids=[" ".join(a) for a, _ in OUTPUTS])
+def test_output(args, stdout):
+    ok(run(*args), stdout)
+
+
+# Every way of giving a value; each must give x = 0.5 (or the number shown).
+@pytest.mark.parametrize(
+    "args, x",
+    [
+        (["--x", "0.5"], 0.5),
+        (["--x=0.5"], 0.5),
+        (["-v", "x=0.5"], 0.5),
+        (["--var", "x=0.5"], 0.5),
+        (["--var=x=0.5"], 0.5),
+        (["-vx=0.5"], 0.5),
+        (["--x", "-1"], -1.0),
+        (["--x=-1"], -1.0),
+        (["--x", "-1e-3"], -0.001),
+        (["--x", "-.5"], -0.5),
+        (["--x", "+2"], 2.0),
+        (["--x", "1E2"], 100.0),
+        (["--x", " 0.5 "], 0.5),
+        (["-q", "--x", "-1e-3"], -0.001),
+    ],
+)
+def test_value_syntax(args, x):
+    result = run("eval", "x", "-q", *args)
+    ok(result, f"{x!r}\n")
+
+
+def test_value_given_before_the_expression():
+    ok(run("grad", "--x", "-1e-3", "x*2", "-q"), "-0.002\n2.0\n")
+
+
+def test_variable_named_like_an_option():
+    ok(run("grad", "format*2", "--var", "format=2"), "f = 4.0\ndf/dformat = 2.0\n")
+    ok(run("grad", "quiet+wrt", "-v", "quiet=1", "-v", "wrt=2", "-q"), "3.0\n1.0\n1.0\n")
+
+
+def test_integer_values_become_floats():
+    ok(run("grad", "x/y", "--x", "1", "--y", "2", "-q"), "0.5\n0.5\n-0.25\n")
+
+
+def test_stdin_expression():
+    ok(
+        run("grad", "-", "--x", "0.5", input=SEED + "\n"),
+        "f = 1.648721270700128\ndf/dx = 3.297442541400256\n",
+    )
+    ok(run("eval", "-", "-q", input="  1 +\n 2\n"), "3.0\n")
+
+
+def test_version_comes_from_package_metadata():
+    version = importlib.metadata.version("dezero-cli")
+    ok(run("--version"), f"dezero {version}\n")
+
+
+def test_help():
+    result = run("--help")
+    assert result.exit_code == 0 and result.stderr == ""
+    assert result.stdout.startswith("Usage: dezero [OPTIONS] COMMAND [ARGS]...\n")
+    for command in cli.commands:
+        assert f"\n  {command} " in result.stdout
+    assert run("-h").stdout == result.stdout
+
+
+@pytest.mark.parametrize("name", sorted(cli.commands))
+def test_every_command_has_help_with_an_example(name):
+    result = run(name, "--help")
+    assert result.exit_code == 0
+    assert result.stdout.startswith(f"Usage: dezero {name} [OPTIONS]")
+    assert "Example:\n" in result.stdout
+
+
+def test_grad_help_example_is_true():
+    example = run("grad", "--help").stdout.split("Example:\n")[1]
+    assert "f = 1.648721270700128\n" in example and "df/dx = 3.297442541400256\n" in example
+
+
+def test_json_is_strict_and_round_trips():
+    def no_constants(token):
+        raise AssertionError(f"non-standard JSON constant {token}")
+
+    for args in (
+        ["grad", "x*exp(y) - sin(x)/y", "--x", "0.3,1.7", "--y", "2.9"],
+        ["grad", "log(x)", "--x", "-1,0,1"],
+        ["eval", "1/x", "--x", "0"],
+    ):
+        result = run(*args, "--format", "json")
+        record = json.loads(result.stdout, parse_constant=no_constants)
+        assert set(record) >= {"expr", "inputs", "value", "warnings"}
+    # Values read back are bit-for-bit numpy's, computed independently here.
+    x, y = np.array([0.3, 1.7]), np.float64(2.9)
+    record = json.loads(
+        run(
+            "grad", "x*exp(y) - sin(x)/y", "--x", "0.3,1.7", "--y", "2.9", "--format", "json"
+        ).stdout
+    )
+    assert record["value"] == (x * np.exp(y) - np.sin(x) / y).tolist()
+    assert record["grad"]["x"] == pytest.approx((np.exp(y) - np.cos(x) / y).tolist(), rel=1e-15)
+    assert record["grad"]["y"] == pytest.approx(  # at each point
+        (x * np.exp(y) + np.sin(x) / y**2).tolist(), rel=1e-15
+    )
+
+
+def test_text_numbers_round_trip():
+    result = run("grad", "sin(x)/3", "--x", "0.7", "-q")
+    value, derivative = (float(line) for line in result.stdout.split())
+    assert value == float(np.sin(0.7) / 3)
+    assert derivative == pytest.approx(math.cos(0.7) / 3, rel=1e-15)
+
+
+SYNTAX = "error: {message}\n  {line}\n  {caret}\n"
+NOT_A_NUMBER = "error: value of x is not a number or a comma-separated list of numbers: "
+
+# args -> (exit status, exact stderr); stdout must be empty for all of them.
+ERRORS = [
+    (
+        ["grad", "(x", "--x", "1"],
+        2,
+        SYNTAX.format(message="missing ')' at the end of the expression", line="(x", caret="  ^"),
+    ),
+    (["grad", "x)", "--x", "1"], 2, SYNTAX.format(message="unmatched ')'", line="x)", caret=" ^")),
+    (
+        ["grad", "x+", "--x", "1"],
+        2,
+        SYNTAX.format(message="the expression ends too early", line="x+", caret="  ^"),
+    ),
+    (
+        ["grad", "x*/2", "--x", "1"],
+        2,
+        SYNTAX.format(message="unexpected '/'", line="x*/2", caret="  ^"),
+    ),
+    (
+        ["grad", "x++", "--x", "1"],
+        2,
+        SYNTAX.format(message="the expression ends too early", line="x++", caret="   ^"),
+    ),
+    (["grad", ""], 2, SYNTAX.format(message="empty expression", line="", caret="^")),
+    (["grad", "   "], 2, SYNTAX.format(message="empty expression", line="   ", caret="^")),
+    (
+        ["grad", "1.2.3"],
+        2,
+        SYNTAX.format(message="malformed number '1.2.3'", line="1.2.3", caret="^"),
+    ),
+    (
+        ["grad", "sinn(x)", "--x", "1"],
+        2,
+        SYNTAX.format(
+            message="unknown function 'sinn': did you mean sin?", line="sinn(x)", caret="^"
+        ),
+    ),
+    (
+        ["grad", "pow(x)", "--x", "1"],
+        2,
+        SYNTAX.format(message="pow() takes 2 arguments, got 1", line="pow(x)", caret="^"),
+    ),
+    (
+        ["grad", "1 + sin(x, x)", "--x", "1"],
+        2,
+        SYNTAX.format(message="sin() takes 1 argument, got 2", line="1 + sin(x, x)", caret="    ^"),
+    ),
+    (
+        ["grad", "2x", "--x", "1"],
+        2,
+        SYNTAX.format(
+            message="implicit multiplication is not supported: write 2*x", line="2x", caret=" ^"
+        ),
+    ),
+    (
+        ["grad", "2(x+1)", "--x", "1"],
+        2,
+        SYNTAX.format(
+            message="implicit multiplication is not supported: write 2*(...)",
+            line="2(x+1)",
+            caret=" ^",
+        ),
+    ),
+    (
+        ["grad", "x # 1", "--x", "1"],
+        2,
+        SYNTAX.format(message="unexpected character '#'", line="x # 1", caret="  ^"),
+    ),
+    (
+        ["grad", '__import__("os")'],
+        2,
+        SYNTAX.format(
+            message="unexpected character '\"'", line='__import__("os")', caret="           ^"
+        ),
+    ),
+    (
+        ["grad", "x.__class__", "--x", "1"],
+        2,
+        SYNTAX.format(message="unexpected character '.'", line="x.__class__", caret=" ^"),
+    ),
+    (["grad", "x*y", "--x", "1"], 2, "error: no value for variable 'y': give it with --y VALUE\n"),
+    (["grad", "x", "--x"], 2, "error: --x needs a value\n"),
+    (["grad", "x+y", "--x", "--y", "1"], 2, "error: --x needs a value\n"),
+    (
+        ["grad", "x", "--x", "abc"],
+        2,
+        NOT_A_NUMBER + "'abc' has 'abc'\n",
+    ),
+    (
+        ["grad", "x", "--x", "1,,2"],
+        2,
+        NOT_A_NUMBER + "'1,,2' has an empty item\n",
+    ),
+    (
+        ["grad", "x", "--x", "1,2,"],
+        2,
+        NOT_A_NUMBER + "'1,2,' has an empty item\n",
+    ),
+    (
+        ["grad", "x", "--x", "[1,2]"],
+        2,
+        NOT_A_NUMBER + "'[1,2]' has '[1'\n",
+    ),
+    (
+        ["grad", "x", "--x", "1e400"],
+        2,
+        "error: value of x: 1e400 is outside the float64 range (largest about 1.8e308)\n",
+    ),
+    (
+        ["grad", "x*y", "--x", "1,2,3", "--y", "1,2"],
+        2,
+        "error: vector values differ in length: x has 3, y has 2\n",
+    ),
+    (
+        ["grad", "x", "--x", "1", "--format", "yaml"],
+        2,
+        "error: Invalid value for '--format': 'yaml' is not one of 'text', 'json'."
+        " (see 'dezero grad --help')\n",
+    ),
+    (
+        ["grad", "x", "--x", "1", "--formt", "json"],
+        2,
+        NOT_A_NUMBER.replace(" x ", " formt ") + "'json' has 'json'"
+        " (did you mean the option --format?)\n",
+    ),
+    (["grad", "x", "--x", "1", "--x", "2"], 2, "error: variable 'x' is given twice\n"),
+    (["grad", "x", "-v", "x"], 2, "error: --var takes NAME=VALUE, got 'x'\n"),
+    (["grad", "x", "--1x", "2"], 2, "error: '1x' is not a variable name (letters, digits and _)\n"),
+    (
+        ["grad", "x", "--x", "1", "--wrt", "y"],
+        2,
+        "error: --wrt names 'y', which is not a variable of the expression\n",
+    ),
+    (["grad"], 2, "error: Missing argument 'EXPR'. (see 'dezero grad --help')\n"),
+    (
+        ["grad", "x", "--x", "1", "extra"],
+        2,
+        "error: Got unexpected extra argument (extra) (see 'dezero grad --help')\n",
+    ),
+    (["frob"], 2, "error: No such command 'frob'. (see 'dezero --help')\n"),
+    (
+        ["eval", "1/", "-q"],
+        2,
+        SYNTAX.format(message="the expression ends too early", line="1/", caret="  ^"),
+    ),
+]
+
+
+@pytest.mark.parametrize("args, code, stderr", ERRORS, ids=[" ".join(a) for a, _, _ in ERRORS])
+def test_errors(args, code, stderr):
+    result = run(*args)
+    assert (result.exit_code, result.stdout, result.stderr) == (code, "", stderr)
+
+
+def test_stdin_that_is_not_utf8():
+    result = CliRunner().invoke(Entry(), ["grad", "-"], input=b"x\xff")
+    assert (result.exit_code, result.stderr) == (
+        2,
+        "error: the expression on standard input is not UTF-8 (byte 1)\n",
+    )
+
+
+def test_empty_stdin():
+    result = run("grad", "-", input="")
+    assert (result.exit_code, result.stderr) == (
+        2,
+        "error: standard input is empty: expected an expression\n",
+    )
+
+
+def test_unused_variable_is_a_warning():
+    result = run("grad", "x", "--x", "1", "--y", "2")
+    ok(
+        result,
+        "f = 1.0\ndf/dx = 1.0\n",
+        "warning: variable 'y' is given but not used in the expression\n",
+    )
+    result = run("eval", "x", "--x", "1", "--y", "2", "--format", "json")
+    ok(
+        result,
+        '{"expr": "x", "inputs": {"x": 1.0}, "value": 1.0, '
+        '"warnings": ["variable \'y\' is given but not used in the expression"]}\n',
+        "warning: variable 'y' is given but not used in the expression\n",
+    )
+
+
+# Domain problems: nan/inf, JSON null, a warning naming the function, exit 0, and no numpy
+# RuntimeWarning (run() turns any Python warning into a test failure).
+DOMAIN = [
+    (
+        ["grad", "log(x)", "--x", "-1"],
+        "f = nan\ndf/dx = -1.0\n",
+        '{"expr": "log(x)", "inputs": {"x": -1.0}, "value": null, "grad": {"x": -1.0}, '
+        '"warnings": ["log gave nan (outside its domain)"]}\n',
+        "warning: log gave nan (outside its domain)\n",
+    ),
+    (
+        ["grad", "sqrt(x)", "--x", "-4"],
+        "f = nan\ndf/dx = nan\n",
+        '{"expr": "sqrt(x)", "inputs": {"x": -4.0}, "value": null, "grad": {"x": null}, '
+        '"warnings": ["sqrt gave nan (outside its domain)"]}\n',
+        "warning: sqrt gave nan (outside its domain)\n",
+    ),
+    (
+        ["grad", "exp(x)", "--x", "1000"],
+        "f = inf\ndf/dx = inf\n",
+        '{"expr": "exp(x)", "inputs": {"x": 1000.0}, "value": null, "grad": {"x": null}, '
+        '"warnings": ["exp gave inf (overflow or division by zero)"]}\n',
+        "warning: exp gave inf (overflow or division by zero)\n",
+    ),
+    (
+        ["grad", "1/x", "--x", "0"],
+        "f = inf\ndf/dx = -inf\n",
+        '{"expr": "1/x", "inputs": {"x": 0.0}, "value": null, "grad": {"x": null}, '
+        '"warnings": ["\'/\' gave inf (overflow or division by zero)"]}\n',
+        "warning: '/' gave inf (overflow or division by zero)\n",
+    ),
+    (
+        ["eval", "log(-1)"],
+        "f = nan\n",
+        '{"expr": "log(-1)", "inputs": {}, "value": null, '
+        '"warnings": ["log gave nan (outside its domain)"]}\n',
+        "warning: log gave nan (outside its domain)\n",
+    ),
+    (
+        ["eval", "sqrt(-4)"],
+        "f = nan\n",
+        '{"expr": "sqrt(-4)", "inputs": {}, "value": null, '
+        '"warnings": ["sqrt gave nan (outside its domain)"]}\n',
+        "warning: sqrt gave nan (outside its domain)\n",
+    ),
+    (
+        ["eval", "exp(1000)"],
+        "f = inf\n",
+        '{"expr": "exp(1000)", "inputs": {}, "value": null, '
+        '"warnings": ["exp gave inf (overflow or division by zero)"]}\n',
+        "warning: exp gave inf (overflow or division by zero)\n",
+    ),
+    (
+        ["eval", "1/0"],
+        "f = inf\n",
+        '{"expr": "1/0", "inputs": {}, "value": null, '
+        '"warnings": ["\'/\' gave inf (overflow or division by zero)"]}\n',
+        "warning: '/' gave inf (overflow or division by zero)\n",
+    ),
+    (
+        ["grad", "sqrt(x)", "--x", "0,4"],
+        "f = [0.0, 2.0]\ndf/dx = [inf, 0.25]\n",
+        '{"expr": "sqrt(x)", "inputs": {"x": [0.0, 4.0]}, "value": [0.0, 2.0], '
+        '"grad": {"x": [null, 0.25]}, "warnings": ["the derivative by x is inf"]}\n',
+        "warning: the derivative by x is inf\n",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    "args, text, json_text, stderr", DOMAIN, ids=[" ".join(a) for a, *_ in DOMAIN]
+)
+def test_domain_problems(args, text, json_text, stderr):
+    ok(run(*args), text, stderr)
+    ok(run(*args, "--format", "json"), json_text, stderr)
+
+
+# ---- Real processes -------------------------------------------------------------------------
+
+PLAIN_ENV = {
+    k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "FORCE_COLOR", "TTY_COMPATIBLE")
+}
+
+
+def dezero(*args: str, input: str | None = None, env: dict | None = None, **kwargs):
+    return subprocess.run(
+        [sys.executable, "-m", "dezero_cli", *args],
+        input=input,
+        capture_output=True,
+        text=True,
+        env=PLAIN_ENV if env is None else env,
+        timeout=120,
+        **kwargs,
+    )
+
+
+def test_python_dash_m():
+    proc = dezero("grad", SEED, "--x", "0.5")
+    assert (proc.returncode, proc.stdout, proc.stderr) == (
+        0,
+        "f = 1.648721270700128\ndf/dx = 3.297442541400256\n",
+        "",
+    )
+
+
+def test_piped_output_has_no_ansi_codes():
+    for args in (["grad", "log(x)", "--x", "-1"], ["grad", "2x"], ["--help"], ["grad", "--help"]):
+        proc = dezero(*args, env=dict(PLAIN_ENV, TERM="xterm-256color"))
+        assert "\x1b" not in proc.stdout + proc.stderr, args
+
+
+def on_terminal(*args: str, env: dict) -> str:
+    """Run with stdout on a pseudo-terminal and return what it showed."""
+    pty = pytest.importorskip("pty")
+    leader, follower = pty.openpty()
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-m", "dezero_cli", *args],
+            stdout=follower,
+            stderr=subprocess.PIPE,
+            env=env,
+            timeout=120,
+        )
+    finally:
+        os.close(follower)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:  # EIO: the terminal has no writer left
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(leader)
+    assert proc.returncode == 0, proc.stderr
+    return b"".join(chunks).decode()
+
+
+def test_terminal_is_styled_and_no_color_is_honoured():
+    env = dict(PLAIN_ENV, TERM="xterm-256color")
+    styled = on_terminal("grad", "x*y", "--x", "2", "--y", "3", env=env)
+    assert "\x1b[" in styled  # so the NO_COLOR check below can fail
+    assert "6.0" in styled and "df/dy" in styled
+    plain = on_terminal("grad", "x*y", "--x", "2", "--y", "3", env=dict(env, NO_COLOR="1"))
+    assert plain.replace("\r\n", "\n") == "f = 6.0\ndf/dx = 3.0\ndf/dy = 2.0\n"
+
+
+@pytest.mark.parametrize("args", [["--help"], ["grad", "--help"], ["--version"]])
+def test_start_up_imports_only_click(args):
+    code = (
+        "import sys\n"
+        "from dezero_cli.cli import main\n"
+        f"code = main({args!r})\n"
+        "heavy = sorted({m.split('.')[0] for m in sys.modules} & {'numpy', 'rich', 'lark'})\n"
+        "print('HEAVY', heavy, code)\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=PLAIN_ENV, timeout=60
+    )
+    assert proc.stdout.splitlines()[-1] == "HEAVY [] 0", proc.stdout + proc.stderr
+
+
+def test_no_traceback_for_any_error_case():
+    # Every error of the table in real processes: one error line (plus the caret lines of a
+    # syntax error), the documented status, never a Python traceback.
+    with ThreadPoolExecutor(max_workers=4) as pool:  # the processes mostly wait on imports
+        errors = list(pool.map(lambda case: dezero(*case[0]), ERRORS))
+        domain = list(pool.map(lambda case: dezero(*case[0]), DOMAIN))
+    for (args, code, stderr), proc in zip(ERRORS, errors):
+        assert (proc.returncode, proc.stdout, proc.stderr) == (code, "", stderr), args
+    for (args, _, _, stderr), proc in zip(DOMAIN, domain):
+        assert (proc.returncode, proc.stderr) == (0, stderr), args
+
+
+def test_deep_expression_from_stdin():
+    depth = 100_000
+    proc = dezero("grad", "-", "--x", "0.5", "-q", input="sin(" * depth + "x" + ")" * depth)
+    assert proc.returncode == 0 and proc.stderr == ""
+    value, derivative = 0.5, 1.0
+    for _ in range(depth):  # the chain rule as a plain loop over floats
+        derivative *= math.cos(value)
+        value = math.sin(value)
+    got_value, got_derivative = (float(line) for line in proc.stdout.split())
+    assert got_value == value
+    assert got_derivative == pytest.approx(derivative, rel=1e-9)

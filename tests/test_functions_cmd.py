@@ -1,0 +1,102 @@
+"""dezero functions: the list comes from the registry, and the README agrees with it."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from dezero_cli.cli import cli
+from dezero_cli.functions import FUNCTIONS
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+
+
+def classes():
+    return {cls for cls in FUNCTIONS.values()}
+
+
+def test_json_lists_every_registered_name_once():
+    result = CliRunner().invoke(cli, ["functions", "--format", "json"])
+    assert result.exit_code == 0
+    rows = json.loads(result.stdout)
+    names = [row["name"] for row in rows] + [a for row in rows for a in row["aliases"]]
+    assert sorted(names) == sorted(FUNCTIONS)
+    assert len(rows) == len(classes())
+    for row in rows:
+        cls = FUNCTIONS[row["name"]]
+        assert row["arity"] == cls.arity
+        assert row["derivative"] == cls.derivative
+
+
+def test_every_function_states_its_derivative_rule():
+    assert [cls.__name__ for cls in classes() if not getattr(cls, "derivative", "")] == []
+
+
+def test_text_lines():
+    result = CliRunner().invoke(cli, ["functions"])
+    lines = result.stdout.splitlines()
+    assert lines[0] == "function       arity  derivative"
+    assert "log(x), ln(x)      1  1 / x" in lines
+    assert "dot(a, b)          2  d/da = b;  d/db = a" in lines
+    assert "square(x)          1  2 * x" in lines
+    assert len(lines) == 1 + len(classes())
+
+
+def test_a_new_function_appears_without_touching_the_cli(monkeypatch):
+    from dezero_cli.functions import Sin
+
+    class Sine2(Sin):
+        __slots__ = ()
+        name = "sine2"
+        derivative = "cos(x), again"
+
+    monkeypatch.setitem(FUNCTIONS, "sine2", Sine2)
+    result = CliRunner().invoke(cli, ["functions"])
+    assert "sine2(x)           1  cos(x), again" in result.stdout.splitlines()
+
+
+def readme_function_names(path: Path = README) -> list[str] | None:
+    """Names in the first column of the Markdown table under `## Functions`, or None."""
+    if not path.exists():
+        return None
+    text = path.read_text(encoding="utf-8")
+    match = re.search(r"^## Functions[ \t]*\n(.*?)(?=^## |\Z)", text, re.M | re.S)
+    if match is None:
+        return None
+    names = []
+    rows = [line for line in match.group(1).splitlines() if line.lstrip().startswith("|")]
+    for line in rows[2:]:  # after the header and the |---| line
+        first = line.strip().strip("|").split("|")[0]
+        names.extend(re.findall(r"([A-Za-z_][A-Za-z0-9_]*)\s*\(", first))
+    return names
+
+
+def test_readme_function_table_matches_the_registry():
+    names = readme_function_names()
+    if names is None:
+        pytest.skip("README.md has no '## Functions' section yet")
+    assert sorted(names) == sorted(FUNCTIONS)
+
+
+def test_the_readme_table_parser(tmp_path):
+    readme = tmp_path / "README.md"
+    readme.write_text(
+        "# dezero\n\n## Functions\n\nSome words.\n\n"
+        "| function | arity | derivative |\n|---|---|---|\n"
+        "| `log(x)`, `ln(x)` | 1 | `1 / x` |\n| `pow(a, b)` | 2 | `b * a^(b-1)` |\n\n"
+        "## Next\n\n| `exp(x)` | 1 | not in the section |\n"
+    )
+    assert readme_function_names(readme) == ["log", "ln", "pow"]
+    readme.write_text("# dezero\n\n## Usage\n")
+    assert readme_function_names(readme) is None
+
+
+@pytest.mark.parametrize("command", ["graph", "check", "functions"])
+def test_new_commands_have_help_with_an_example(command):
+    result = CliRunner().invoke(cli, [command, "--help"])
+    assert result.exit_code == 0
+    assert "Example:" in result.stdout and f"$ dezero {command}" in result.stdout
