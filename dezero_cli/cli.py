@@ -375,6 +375,7 @@ def eval_(ctx, expr, var_options, fmt, quiet):
 )
 @click.option("--wrt", metavar="NAMES", help="Comma-separated variables to differentiate by.")
 @click.option("--verbose", is_flag=True, help="Show values and shapes of named variables too.")
+@limit_options()
 @click.pass_context
 def graph(ctx, expr, var_options, output, order, wrt, verbose):
     """Print the computational graph of EXPR as Graphviz DOT.
@@ -423,6 +424,7 @@ def graph(ctx, expr, var_options, output, order, wrt, verbose):
 @click.option("--eps", type=float, default=1e-6, show_default=True, help="Central-difference step.")
 @click.option("--rtol", type=float, default=1e-5, show_default=True, help="Relative tolerance.")
 @click.option("--atol", type=float, default=1e-8, show_default=True, help="Absolute tolerance.")
+@limit_options()
 @click.pass_context
 def check(ctx, expr, var_options, fmt, wrt, eps, rtol, atol):
     """Check backprop gradients against central differences.

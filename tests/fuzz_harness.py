@@ -33,25 +33,57 @@ class Input:
 @dataclass(frozen=True)
 class Command:
     name: str
-    argv: Callable[[Input], list[str]]
+    build: Callable[[Input], tuple[list[str], bytes | None]]  # the case -> argv, stdin
     exit_codes: frozenset = frozenset({0, 2, 124})  # 124: the fuzzer may give a tiny --timeout
+    always_output: bool = True  # batch on an empty input has no record to write
+    verdicts: frozenset = frozenset()  # statuses that are a result on stdout, not an error
 
 
-def expression_argv(command: str, *extra: str) -> Callable[[Input], list[str]]:
-    def build(case: Input) -> list[str]:
+def expression_argv(command: str, *extra: str) -> Callable:
+    """`dezero COMMAND EXPR [EXTRA] --NAME VALUE...`, EXPR `-` reading the case's bytes."""
+
+    def build(case: Input) -> tuple[list[str], bytes | None]:
         argv = [command, "-" if case.expr is None else case.expr, *extra]
         for option, value in case.values:
             argv += [option, value] if "=" not in option else [option + value]
-        return argv
+        return argv, case.stdin if case.expr is None else b""
 
     return build
+
+
+def batch_points(case: Input) -> tuple[list[str], bytes | None]:
+    """`dezero batch --expr EXPR` over a CSV whose columns are the case's options and values."""
+    if case.expr is None:
+        return ["batch", "--expr", "x+y"], case.stdin
+    header = ",".join(option.lstrip("-").rstrip("=") for option, _ in case.values) or "x"
+    row = ",".join(value for _, value in case.values)
+    data = f"{header}\n{row}\n{row}\n".encode("utf-8", "surrogateescape")
+    return ["batch", "--expr", case.expr], data
+
+
+def batch_records(case: Input) -> tuple[list[str], bytes | None]:
+    """`dezero batch` over JSON Lines records made of the expression and values."""
+    import json
+
+    if case.expr is None:
+        return ["batch", "--input-format", "jsonl"], case.stdin
+    record = {"expr": case.expr, **{o.lstrip("-").rstrip("="): v for o, v in case.values}}
+    line = json.dumps(record)
+    return ["batch", "--input-format", "jsonl"], f"{line}\n\n{line}\n".encode()
 
 
 COMMANDS = {
     "grad": Command("grad", expression_argv("grad")),
     "grad-json": Command("grad-json", expression_argv("grad", "--format", "json")),
+    "grad-order2": Command("grad-order2", expression_argv("grad", "--order", "2")),
     "eval": Command("eval", expression_argv("eval")),
     "eval-quiet": Command("eval-quiet", expression_argv("eval", "-q")),
+    "check": Command(
+        "check", expression_argv("check"), frozenset({0, 1, 2, 124}), verdicts=frozenset({1})
+    ),
+    "graph": Command("graph", expression_argv("graph", "--order", "1")),
+    "batch-csv": Command("batch-csv", batch_points, frozenset({0, 1, 2}), False),
+    "batch-jsonl": Command("batch-jsonl", batch_records, frozenset({0, 1, 2}), False),
 }
 
 
@@ -69,19 +101,19 @@ TALLY = Tally()
 
 def check(command: Command, case: Input) -> Outcome:
     """Run one case and assert the property; record it in TALLY."""
-    argv = command.argv(case)
-    outcome = run(argv, stdin=case.stdin if case.expr is None else b"")
+    argv, stdin = command.build(case)
+    outcome = run(argv, stdin=stdin)
     TALLY.tried[command.name] += 1
     TALLY.codes[(command.name, outcome.code)] += 1
-    context = f"argv={argv!r} stdin={case.stdin!r}\n{outcome}"
+    context = f"argv={argv!r} stdin={stdin!r}\n{outcome}"
     assert outcome.code in command.exit_codes, context
     assert "Traceback" not in outcome.stderr + outcome.stdout, context
     lines = outcome.stderr.splitlines()
     errors = [line for line in lines if line.startswith("error: ")]
     others = [line for line in lines if not line.startswith(("error: ", "warning: ", "  "))]
     assert not others, context  # anything else on stderr is a stray message
-    if outcome.code == 0:
-        assert outcome.stdout and not errors, context
+    if outcome.code == 0 or outcome.code in command.verdicts:
+        assert (outcome.stdout or not command.always_output) and not errors, context
     else:
         assert len(errors) == 1 and lines[0] == errors[0], context
         TALLY.errors[error_kind(errors[0])] += 1

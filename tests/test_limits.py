@@ -115,6 +115,14 @@ def test_eval_builds_no_graph_so_only_grad_has_max_nodes():
     assert ok.code == 0 and ok.stdout.startswith("f = ")
 
 
+@pytest.mark.parametrize("command", ["grad", "check", "graph"])
+def test_every_graph_command_has_the_limits(command):
+    outcome = run([command, "sin(cos(x))", "--x", "1", "--max-nodes", "1"])
+    assert one_error(outcome).startswith("the computation needs more than 1 graph nodes")
+    outcome = run([command, "-", "--x", "1", "--timeout", "0.001"], stdin=nested(30_000).encode())
+    assert one_error(outcome, 124) == "stopped after the time limit of 0.001 s (--timeout)"
+
+
 def test_max_nodes_on_the_command_line():
     message = one_error(run(["grad", "sin(cos(x))", "--x", "1", "--max-nodes", "1"]))
     assert message == (
