@@ -48,7 +48,7 @@ def parse_value(text: str, name: str = "value") -> np.ndarray:
             f"value of {name} is not a number or a comma-separated list of numbers: "
             f"{shown!r} has {what}"
         )
-    numbers = [float(item) for item in items]
+    numbers = [float(item.strip()) for item in items]  # strip() as above: it also takes \x1f
     for item, x in zip(items, numbers):
         problem = literal_problem(item.strip(), x)
         if problem:

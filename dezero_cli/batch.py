@@ -208,7 +208,11 @@ def _points(source, sink, delim, output_format, options, stats, progress) -> Non
         raise BatchError("the header line (line 1) is not UTF-8") from None
     if not header_text.strip():
         raise BatchError("the input has no header line naming the variables (line 1 is empty)")
-    header = [cell.strip() for cell in next(csv.reader([header_text], delimiter=delim))]
+    try:
+        header = [cell.strip() for cell in next(csv.reader([header_text], delimiter=delim))]
+    except csv.Error as exc:  # a stray carriage return or NUL, say
+        why = str(exc).split(" - ")[0]  # without csv's advice about universal-newline mode
+        raise BatchError(f"the header line (line 1) is not valid CSV: {why}") from None
     index = {}
     for j, name in enumerate(header):
         if name in program.variables and name in index:
@@ -259,7 +263,12 @@ def _split(lines, delim, ncols, block, errors, line0) -> list[list[str]]:
         return [flat[j::ncols] for j in range(ncols)]
     columns: list[list[str]] = [[] for _ in range(ncols)]
     for i, line in enumerate(lines):
-        row = next(csv.reader([line], delimiter=delim), [])
+        try:
+            row = next(csv.reader([line], delimiter=delim), [])
+        except csv.Error as exc:  # a stray carriage return inside the line, say
+            row = []
+            why = str(exc).split(" - ")[0]
+            errors.setdefault(i, f"line {line0 + i}: not valid CSV: {why}")
         if i in errors:
             pass
         elif not line.strip():

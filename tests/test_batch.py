@@ -702,3 +702,20 @@ def test_records_text_is_byte_identical_to_dezero_grad_json(flags):
         args = [command, obj["expr"], "--format", "json", f"--x={obj['x']}", f"--y={obj['y']}"]
         single = CliRunner().invoke(__import__("dezero_cli.cli").cli.cli, args)
         assert got + "\n" == single.stdout
+
+
+def test_a_stray_carriage_return_is_an_error_row_or_a_header_error():
+    # Found by fuzzing: csv.Error escaped as an internal error (exit 3).
+    code, out, err = run(["--expr", "x+y"], "x,y\n1,2\r3,4\n5,6\n")
+    assert code == 1
+    assert out.splitlines() == [
+        "x,y,value,grad_x,grad_y,error",
+        ",,,,,line 2: not valid CSV: new-line character seen in unquoted field",
+        "5,6,11.0,1.0,1.0,",
+    ]
+    code, out, err = run(["--expr", "x+y"], "\r\x00")
+    assert (code, out) == (2, "")
+    assert err == (
+        "error: the header line (line 1) is not valid CSV: new-line character seen in "
+        "unquoted field\n"
+    )

@@ -49,6 +49,9 @@ REGRESSIONS = [
     Input("x", (("--max-nodes", "-1"),)),
     Input("x", (("--timeout", "1e999"),)),
     Input("x", (("--timeout", "2.3912e-209"), ("--x", "1"))),  # the alarm outlived the command
+    Input("", (("--x", "0\x1f"),)),  # str.strip() takes \x1f, float() did not: exit 3
+    Input(None, (), b"\r\x00"),  # batch: csv.Error from a stray carriage return: exit 3
+    Input("x+y", (("--x", "1\r2"), ("--y", "1"))),
     Input("", (("--", "\r"),)),  # Click quoted the stray argument raw: a second stderr line
     Input("x", (("--", "\x1b[31m"),)),
 ]
