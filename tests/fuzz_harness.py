@@ -57,7 +57,7 @@ def batch_points(case: Input) -> tuple[list[str], bytes | None]:
         return ["batch", "--expr", "x+y"], case.stdin
     header = ",".join(option.lstrip("-").rstrip("=") for option, _ in case.values) or "x"
     row = ",".join(value for _, value in case.values)
-    data = f"{header}\n{row}\n{row}\n".encode("utf-8", "surrogateescape")
+    data = f"{header}\n{row}\n{row}\n".encode("utf-8", "surrogatepass")  # any bytes
     return ["batch", "--expr", case.expr], data
 
 

@@ -52,6 +52,7 @@ REGRESSIONS = [
     Input("", (("--x", "0\x1f"),)),  # str.strip() takes \x1f, float() did not: exit 3
     Input(None, (), b"\r\x00"),  # batch: csv.Error from a stray carriage return: exit 3
     Input("x+y", (("--x", "1\r2"), ("--y", "1"))),
+    Input("", (("--x", "\ud800"),)),  # a lone surrogate: invalid UTF-8 in a batch file
     Input("", (("--", "\r"),)),  # Click quoted the stray argument raw: a second stderr line
     Input("x", (("--", "\x1b[31m"),)),
 ]
