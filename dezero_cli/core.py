@@ -48,7 +48,10 @@ class Variable:
 
     @property
     def shape(self) -> tuple[int, ...]:
-        return np.shape(self.data)
+        try:
+            return self.data.shape  # ndarray or numpy scalar: the common case, kept quick
+        except AttributeError:
+            return np.shape(self.data)
 
     def __repr__(self) -> str:
         return f"Variable({self.data!r})" if self.name is None else f"Variable({self.name})"
@@ -63,28 +66,39 @@ class Variable:
         received every contribution before its creator passes the sum further back. With
         `create_graph` the backward pass is itself recorded and can be differentiated again.
         """
-        if self.grad is None:
-            self.grad = Variable(np.ones_like(self.data), requires_grad=False)
         if self.creator is None:
+            if self.grad is None:
+                self.grad = Variable(np.ones_like(self.data), requires_grad=False)
             return
+        if self.grad is None:
+            # All ones without allocating or filling an array: Mul knows to skip it.
+            self.grad = Variable(np.broadcast_to(ONE, self.shape), requires_grad=False)
         funcs: list = []
-        seen: set = set()
+        # Functions waiting in `funcs`. A popped function is never added again (everything
+        # that could add it has a later generation and came out before it), so this set stays
+        # as small as the heap instead of growing with the graph.
+        waiting: set = set()
         count = 0
+        push, pop = heapq.heappush, heapq.heappop
 
         def add_func(f: Function) -> None:
             nonlocal count
-            if f not in seen:
-                seen.add(f)
+            if f not in waiting:
+                waiting.add(f)
                 count += 1
-                heapq.heappush(funcs, (-f.generation, count, f))
+                push(funcs, (-f.generation, count, f))
 
         add_func(self.creator)
         with using_config("enable_backprop", create_graph):
             while funcs:
-                f = heapq.heappop(funcs)[2]
-                gys = [y().grad for y in f.outputs]
-                gxs = f.backward(*gys)
-                if not isinstance(gxs, tuple):
+                f = pop(funcs)[2]
+                waiting.discard(f)
+                outputs = f.outputs
+                if len(outputs) == 1:
+                    gxs = f.backward(outputs[0]().grad)
+                else:
+                    gxs = f.backward(*[y().grad for y in outputs])
+                if type(gxs) is not tuple:
                     gxs = (gxs,)
                 for x, gx in zip(f.inputs, gxs):
                     if gx is None or not x.requires_grad:
@@ -95,7 +109,7 @@ class Variable:
                     if x.creator is not None:
                         add_func(x.creator)
                 if not retain_grad:
-                    for y in f.outputs:
+                    for y in outputs:
                         y().grad = None
 
     # Operators, so that backward rules read like the formulas they implement.
@@ -133,6 +147,16 @@ class Variable:
         return Pow()(other, self)
 
 
+# The seed gradient's only element, read-only: np.broadcast_to views of it are all ones.
+ONE = np.ones(())
+ONE.flags.writeable = False
+
+
+def is_ones(a) -> bool:
+    """Whether `a` is a view of ONE, that is all ones, known without reading it."""
+    return getattr(a, "base", None) is ONE
+
+
 def as_variable(obj) -> Variable:
     """Wrap a number or array as a constant; a Variable passes through."""
     if isinstance(obj, Variable):
@@ -148,22 +172,37 @@ class Function:
     name = ""  # how the expression language writes it; set by the registry
 
     def __call__(self, *inputs) -> Variable:
-        inputs = [as_variable(x) for x in inputs]
-        ys = self.forward(*[x.data for x in inputs])
-        if not isinstance(ys, tuple):
-            ys = (ys,)
-        if Config.enable_backprop and any(x.requires_grad for x in inputs):
-            self.generation = max(x.generation for x in inputs)
-            outputs = []
-            for y in ys:
-                output = Variable(y)
-                output.creator = self
-                output.generation = self.generation + 1
-                outputs.append(output)
-            self.inputs = inputs
-            self.outputs = [weakref.ref(output) for output in outputs]
+        inputs = tuple(x if type(x) is Variable else as_variable(x) for x in inputs)
+        if len(inputs) == 1:  # the common case, without the generic machinery
+            x = inputs[0]
+            ys = self.forward(x.data)
+            record = x.requires_grad and Config.enable_backprop
+            generation = x.generation
         else:
+            ys = self.forward(*[x.data for x in inputs])
+            record = Config.enable_backprop and any(x.requires_grad for x in inputs)
+            generation = max(x.generation for x in inputs) if record else 0
+        if type(ys) is not tuple:
+            output = Variable(ys, requires_grad=record)
+            if record:
+                self.generation = generation
+                output.creator = self
+                output.generation = generation + 1
+                self.inputs = inputs
+                self.outputs = (weakref.ref(output),)
+            return output
+        if not record:
             outputs = [Variable(y, requires_grad=False) for y in ys]
+            return outputs[0] if len(outputs) == 1 else outputs
+        self.generation = generation
+        outputs = []
+        for y in ys:
+            output = Variable(y)
+            output.creator = self
+            output.generation = generation + 1
+            outputs.append(output)
+        self.inputs = inputs
+        self.outputs = tuple(weakref.ref(output) for output in outputs)
         return outputs[0] if len(outputs) == 1 else outputs
 
     def forward(self, *xs):
@@ -214,6 +253,11 @@ class Mul(Function):
     name = "*"
 
     def forward(self, x0, x1):
+        # The seed gradient is all ones: multiplying by it would only copy the other factor.
+        if is_ones(x0) and np.shape(x1) == x0.shape:
+            return x1
+        if is_ones(x1) and np.shape(x0) == x1.shape:
+            return x0
         return x0 * x1
 
     def backward(self, gy):
