@@ -73,22 +73,13 @@ class Variable:
         if self.grad is None:
             # All ones without allocating or filling an array: Mul knows to skip it.
             self.grad = Variable(np.broadcast_to(ONE, self.shape), requires_grad=False)
-        funcs: list = []
-        # Functions waiting in `funcs`. A popped function is never added again (everything
-        # that could add it has a later generation and came out before it), so this set stays
-        # as small as the heap instead of growing with the graph.
-        waiting: set = set()
+        # Functions waiting in `funcs`, latest generation first. A popped function is never
+        # added again (everything that could add it has a later generation and came out
+        # before it), so `waiting` stays as small as the heap instead of growing with the graph.
+        funcs: list = [(-self.creator.generation, 0, self.creator)]
+        waiting = {self.creator}
         count = 0
         push, pop = heapq.heappush, heapq.heappop
-
-        def add_func(f: Function) -> None:
-            nonlocal count
-            if f not in waiting:
-                waiting.add(f)
-                count += 1
-                push(funcs, (-f.generation, count, f))
-
-        add_func(self.creator)
         with using_config("enable_backprop", create_graph):
             while funcs:
                 f = pop(funcs)[2]
@@ -106,8 +97,11 @@ class Variable:
                     if gx.shape != x.shape:
                         gx = fit_shape(gx, x.shape)
                     x.grad = gx if x.grad is None else x.grad + gx
-                    if x.creator is not None:
-                        add_func(x.creator)
+                    creator = x.creator
+                    if creator is not None and creator not in waiting:
+                        waiting.add(creator)
+                        count += 1
+                        push(funcs, (-creator.generation, count, creator))
                 if not retain_grad:
                     for y in outputs:
                         y().grad = None
@@ -172,13 +166,23 @@ class Function:
     name = ""  # how the expression language writes it; set by the registry
 
     def __call__(self, *inputs) -> Variable:
-        inputs = tuple(x if type(x) is Variable else as_variable(x) for x in inputs)
         if len(inputs) == 1:  # the common case, without the generic machinery
             x = inputs[0]
+            if type(x) is not Variable:
+                x = as_variable(x)
+                inputs = (x,)
             ys = self.forward(x.data)
             record = x.requires_grad and Config.enable_backprop
             generation = x.generation
+        elif len(inputs) == 2:  # binary operators: the same, by hand
+            x0, x1 = inputs
+            if type(x0) is not Variable or type(x1) is not Variable:
+                x0, x1 = inputs = (as_variable(x0), as_variable(x1))
+            ys = self.forward(x0.data, x1.data)
+            record = (x0.requires_grad or x1.requires_grad) and Config.enable_backprop
+            generation = x0.generation if x0.generation > x1.generation else x1.generation
         else:
+            inputs = tuple(map(as_variable, inputs))
             ys = self.forward(*[x.data for x in inputs])
             record = Config.enable_backprop and any(x.requires_grad for x in inputs)
             generation = max(x.generation for x in inputs) if record else 0
