@@ -6,9 +6,14 @@ Run from the project root with the package installed (the `dezero` console scrip
     python tests/bench/bench_engine.py --quick    # fewer repeats, smaller sizes
 
 The machine may be shared and noisy, so each measurement alternates with its baseline and the
-table shows medians over the repeats. Memory is the child process's peak resident set size
-(VmHWM from /proc, or `ru_maxrss` elsewhere) minus that of a child that only imports numpy and the
-engine: what the work itself added.
+table shows medians over the repeats. Commands run as a user's would: with compiled bytecode
+(PYTHONDONTWRITEBYTECODE is dropped, and PYTHONPYCACHEPREFIX points at a scratch directory so
+the checkout stays clean), after one warm-up run of each.
+
+Memory: for the chain, the child's peak resident set size (VmHWM from /proc, or `ru_maxrss`
+elsewhere) minus that of a child that only imports numpy and the engine, which is what the
+graph itself costs; for the deep expression, the whole `dezero` process's peak (ru_maxrss of
+the waited-for child) next to that of `python -c "import numpy"`.
 """
 
 from __future__ import annotations
@@ -34,7 +39,12 @@ def row(name: str, figure: str, ratio: str, target: str) -> None:
     print(f"  {name}: {figure}  ratio {ratio}  (target {target})", file=sys.stderr, flush=True)
 
 
+ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+ENV["PYTHONPYCACHEPREFIX"] = os.path.join(tempfile.gettempdir(), f"dezero-bench-pyc-{os.getuid()}")
+
+
 def wall(cmd: list[str], stdin: bytes | None = None, env: dict | None = None) -> float:
+    env = ENV if env is None else env
     start = time.perf_counter()
     subprocess.run(
         cmd, input=stdin, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, check=True
@@ -54,10 +64,10 @@ def bench_latency(repeats: int) -> None:
     """One-shot `dezero grad` against `python -c "import numpy"`, interleaved."""
     dezero = dezero_command() + ["grad", "square(exp(square(x)))", "--x", "0.5"]
     numpy_only = [sys.executable, "-c", "import numpy"]
+    wall(numpy_only)  # warm-up: bytecode compiled, files in the page cache
+    wall(dezero)  # and the user's parser cache filled
     with tempfile.TemporaryDirectory() as cold:
-        env = dict(os.environ, DEZERO_CACHE_DIR=cold)
-        cold_time = wall(dezero, env=env)  # builds the parser tables and fills the cache
-    wall(dezero)  # make sure the user's cache is filled
+        cold_time = wall(dezero, env=dict(ENV, DEZERO_CACHE_DIR=cold))  # builds the tables
     ours, base = [], []
     for _ in range(repeats):
         base.append(wall(numpy_only))
@@ -206,7 +216,7 @@ print(elapsed, peak, g)
 
 def run_child(code: str, *args: str, stdin: bytes | None = None) -> list[str]:
     out = subprocess.run(
-        [sys.executable, "-c", code, *args], input=stdin, capture_output=True, check=True
+        [sys.executable, "-c", code, *args], input=stdin, capture_output=True, check=True, env=ENV
     )
     return out.stdout.decode().split()
 
@@ -252,6 +262,7 @@ def bench_deep(depth: int, repeats: int) -> None:
     dezero = dezero_command() + ["grad", "-", "--x", "0.5"]
     numpy_only = [sys.executable, "-c", "import numpy"]
     ours, base, mems, base_mems = [], [], [], []
+    run_child(DEEP_CHILD, *dezero, stdin=b"x")  # warm-up
     for _ in range(repeats):
         t, rss = run_child(DEEP_CHILD, *numpy_only, stdin=b"")
         base.append(float(t))
