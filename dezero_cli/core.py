@@ -292,6 +292,9 @@ class Pow(Function):
     name = "^"
 
     def forward(self, x0, x1):
+        # x^1 is x exactly; Pow's own rule asks for it (x0 ** (x1 - 1)) whenever x1 is 2.
+        if getattr(x1, "shape", None) == () and x1 == 1.0:
+            return x0
         return x0**x1
 
     def backward(self, gy):
