@@ -11,6 +11,7 @@ steps in the reduce callbacks, which an LR parser calls in exactly postfix order
 from __future__ import annotations
 
 import binascii
+import itertools
 import os
 import pickle
 import re
@@ -184,17 +185,26 @@ def parse(text: str, callbacks: dict[str, Callable], tables: Tables | None = Non
     finditer, ignore, keep = _lexer(tables)
     actions, gotos, end = tables.actions, tables.gotos, tables.end
     reducers = [(callbacks.get(name), origin, length) for name, origin, length in tables.rules]
+    # Pass-throughs such as `?sum: product` leave the values alone and only change the top
+    # state, in a way fixed by the state below it, the top state and the lookahead: remember
+    # where each such chain of them ends.
+    passes: dict[tuple, int] = {}
     states = [tables.start]
     values: list = []
     pos = 0
-    for m in finditer(text):
-        if m.start() != pos:
-            raise Rejected(pos)  # a character no terminal matches
-        kind = m.lastgroup
-        pos = m.end()
-        if kind in ignore:
-            continue
-        token = (kind, m.group(), m.start()) if kind in keep else None
+    for m in itertools.chain(finditer(text), (None,)):
+        if m is not None:
+            if m.start() != pos:
+                raise Rejected(pos)  # a character no terminal matches
+            kind = m.lastgroup
+            pos = m.end()
+            if kind in ignore:
+                continue
+            token = (kind, m.group(), m.start()) if kind in keep else None
+        elif pos != len(text):
+            raise Rejected(pos)
+        else:
+            kind, token = "$END", None
         while True:
             action = actions[states[-1]].get(kind)
             if action is None:
@@ -204,7 +214,13 @@ def parse(text: str, callbacks: dict[str, Callable], tables: Tables | None = Non
                 values.append(token)
                 break
             callback, origin, length = reducers[~action]
-            if length != 1 or callback is not None:
+            if length == 1 and callback is None:
+                key = (states[-2], states[-1], kind)
+                top = passes.get(key)
+                if top is None:
+                    top = passes[key] = _pass_through(key, actions, gotos, reducers)
+                states[-1] = top
+            else:
                 children = values[-length:] if length else []
                 del values[len(values) - length :]
                 del states[len(states) - length + 1 :]
@@ -213,24 +229,20 @@ def parse(text: str, callbacks: dict[str, Callable], tables: Tables | None = Non
                     if callback is not None
                     else sum(c for c in children if type(c) is int)
                 )
-            # else a pass-through such as `?sum: product`: the value stays as it is
-            states[-1] = gotos[states[-2]][origin]
-    if pos != len(text):
-        raise Rejected(pos)
-    while True:  # end of input: reduce until the start symbol is complete
-        action = actions[states[-1]].get("$END")
+                states[-1] = gotos[states[-2]][origin]
+            if states[-1] == end and kind == "$END":
+                return values[-1]
+    raise Rejected(pos)  # not reached: $END either completes the parse or is rejected
+
+
+def _pass_through(key: tuple, actions, gotos, reducers) -> int:
+    """The top state after every pass-through reduction the lookahead calls for in a row."""
+    below, top, kind = key
+    while True:
+        action = actions[top].get(kind)
         if action is None or action >= 0:
-            raise Rejected(pos)
+            return top
         callback, origin, length = reducers[~action]
         if length != 1 or callback is not None:
-            children = values[-length:] if length else []
-            del values[len(values) - length :]
-            del states[len(states) - length + 1 :]
-            values.append(
-                callback(children)
-                if callback is not None
-                else sum(c for c in children if type(c) is int)
-            )
-        states[-1] = gotos[states[-2]][origin]
-        if states[-1] == end:
-            return values[-1]
+            return top
+        top = gotos[below][origin]
