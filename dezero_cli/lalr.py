@@ -4,7 +4,7 @@ Lark stays the grammar's authority: it builds the tables (once per user, then ca
 data) and parses again whenever this loop rejects the text, so that syntax errors keep Lark's
 positions and our explanations. This loop only runs text that parses. It exists because the
 command must start fast and expressions can be 100,000 levels deep: it needs neither Lark's
-import (a sixth of a one-shot run) nor a parse tree, and the compiler builds its postfix
+import (a fifth of a one-shot run) nor a parse tree, and the compiler builds its postfix
 steps in the reduce callbacks, which an LR parser calls in exactly postfix order.
 """
 
@@ -24,7 +24,7 @@ _tables: Tables | None = None
 class Tables:
     """Shift/reduce actions, gotos, rules and terminals: plain data, safe to cache."""
 
-    __slots__ = (
+    FIELDS = (
         "grammar",
         "terminals",
         "literals",
@@ -35,6 +35,7 @@ class Tables:
         "start",
         "end",
     )
+    __slots__ = (*FIELDS, "lexer")
 
     def __init__(self, grammar, terminals, literals, ignore, actions, gotos, rules, start, end):
         self.grammar = grammar  # the grammar text the tables were built from
@@ -46,9 +47,10 @@ class Tables:
         self.rules = rules  # [(name, nonterminal, length)]; name is the alias if it has one
         self.start = start
         self.end = end
+        self.lexer: tuple | None = None  # built on first use, never cached
 
     def data(self) -> tuple:
-        return tuple(getattr(self, name) for name in self.__slots__)
+        return tuple(getattr(self, name) for name in self.FIELDS)
 
 
 def tables_from_lark(parser, grammar: str) -> Tables:
@@ -157,17 +159,13 @@ def get_tables() -> Tables:
     return _tables
 
 
-_lexers: dict[int, tuple] = {}
-
-
 def _lexer(tables: Tables) -> tuple:
-    lexer = _lexers.get(id(tables))
-    if lexer is None:
+    if tables.lexer is None:
         pattern = re.compile("|".join(f"(?P<{name}>{rx})" for name, rx in tables.terminals))
-        # Only the tokens whose text matters are kept: names and numbers (named patterns).
+        # Only the tokens whose text matters are kept: names and numbers, not punctuation.
         keep = frozenset(name for name, _ in tables.terminals) - frozenset(tables.literals)
-        lexer = _lexers[id(tables)] = (pattern.finditer, frozenset(tables.ignore), keep)
-    return lexer
+        tables.lexer = (pattern.finditer, frozenset(tables.ignore), keep)
+    return tables.lexer
 
 
 class Rejected(Exception):
