@@ -112,9 +112,9 @@ def _compile_fast(text: str) -> Program | None:
 
 
 def _compile_tree(text: str) -> Program:
+    tree = parse(text)  # first: it imports Lark the way parser.py wants
     from lark import Token, Tree
 
-    tree = parse(text)
     steps: list[tuple] = []
     variables: dict[str, None] = {}
     # Post-order walk with an explicit stack: (node, children already emitted?).

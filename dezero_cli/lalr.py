@@ -65,31 +65,35 @@ def tables_from_lark(parser, grammar: str) -> Tables:
         }.values()
     )
     index = {id(rule): i for i, rule in enumerate(rules)}
-    nonterminals = {rule.origin.name for rule in parser.rules}
+    # Lark names symbols with Token objects (a str subclass): keep plain str, which the cache
+    # loader accepts, and nothing else.
+    nonterminals = {str(rule.origin.name) for rule in parser.rules}
     actions: dict[int, dict[str, int]] = {}
     gotos: dict[int, dict[str, int]] = {}
     for state, row in table.states.items():
         actions[state], gotos[state] = {}, {}
         for symbol, (action, arg) in row.items():
+            symbol = str(symbol)
             if action.name == "Shift":
                 (gotos if symbol in nonterminals else actions)[state][symbol] = arg
             else:
                 actions[state][symbol] = ~index[id(arg)]
     rule_data = [
-        (rule.alias or rule.origin.name, rule.origin.name, len(rule.expansion)) for rule in rules
+        (str(rule.alias or rule.origin.name), str(rule.origin.name), len(rule.expansion))
+        for rule in rules
     ]
     # Lark's basic lexer tries terminals by priority, then the longest possible match first.
     terminals = sorted(
         parser.lexer_conf.terminals,
         key=lambda t: (-t.priority, -t.pattern.max_width, -len(t.pattern.value), t.name),
     )
-    (start,) = table.start_states.values()
-    (end,) = table.end_states.values()
+    (start,) = (int(s) for s in table.start_states.values())
+    (end,) = (int(s) for s in table.end_states.values())
     return Tables(
         grammar,
-        [(t.name, t.pattern.to_regexp()) for t in terminals],
-        [t.name for t in terminals if t.pattern.type == "str"],
-        list(parser.lexer_conf.ignore),
+        [(str(t.name), str(t.pattern.to_regexp())) for t in terminals],
+        [str(t.name) for t in terminals if t.pattern.type == "str"],
+        [str(name) for name in parser.lexer_conf.ignore],
         actions,
         gotos,
         rule_data,

@@ -133,6 +133,16 @@ def test_tables_are_cached_and_read_back(cache):
     assert lalr.parse("x+1", LEAVES, loaded) == 2  # two operands: rules without callbacks add up
 
 
+def test_tables_from_a_freshly_built_parser_are_plain_data(cache):
+    # A new Lark parser names symbols with Token objects; the cache must hold plain str.
+    grammar = parser.grammar_text()
+    built = lalr.tables_from_lark(parser.build_parser(grammar), grammar)
+    path = cache / "tables-fresh.pickle"
+    lalr._save(built, str(path))
+    loaded = lalr._load(str(path), grammar)
+    assert loaded is not None and loaded.data() == built.data()
+
+
 def test_cache_that_others_can_write_is_ignored(cache):
     lalr.get_tables()
     (path,) = cache.glob("tables-*.pickle")
@@ -302,3 +312,35 @@ def test_long_chain_runs_and_frees_without_recursion():
     assert x.grad.data == pytest.approx(g, rel=1e-9)
     del y  # the whole chain goes at once
     assert x.grad is not None
+
+
+# --- start-up: what a command imports ------------------------------------------------------------
+
+IMPORTS = """
+import sys
+from dezero_cli.cli import main
+main(sys.argv[1:])
+print(" ".join(sorted(m for m in ("lark", "interegular", "pathlib", "json", "hashlib", "rich")
+                      if m in sys.modules)))
+"""
+
+
+@pytest.mark.parametrize(
+    "argv, imported",
+    [
+        (["grad", "square(exp(square(x)))", "--x", "0.5"], ""),
+        (["grad", "x^2", "--x", "3", "--format", "json"], "json"),
+        # A syntax error needs Lark to explain it, but never interegular (grammar checks only).
+        (["grad", "sin(x", "--x", "1"], "hashlib lark pathlib"),
+    ],
+)
+def test_a_command_imports_only_what_it_needs(argv, imported, tmp_path):
+    import subprocess
+    import sys
+
+    env = dict(os.environ, DEZERO_CACHE_DIR=str(tmp_path))
+    subprocess.run([sys.executable, "-c", IMPORTS, "grad", "x", "--x", "1"], env=env, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", IMPORTS, *argv], env=env, capture_output=True, text=True
+    )
+    assert out.stdout.splitlines()[-1] == imported
