@@ -53,7 +53,10 @@ class Variable:
 
     @property
     def shape(self) -> tuple[int, ...]:
-        return np.shape(self.data)
+        try:
+            return self.data.shape  # ndarray or numpy scalar: the common case, kept quick
+        except AttributeError:
+            return np.shape(self.data)
 
     def __repr__(self) -> str:
         return f"Variable({self.data!r})" if self.name is None else f"Variable({self.name})"
@@ -68,28 +71,30 @@ class Variable:
         received every contribution before its creator passes the sum further back. With
         `create_graph` the backward pass is itself recorded and can be differentiated again.
         """
-        if self.grad is None:
-            self.grad = Variable(np.ones_like(self.data), requires_grad=False)
         if self.creator is None:
+            if self.grad is None:
+                self.grad = Variable(np.ones_like(self.data), requires_grad=False)
             return
-        funcs: list = []
-        seen: set = set()
+        if self.grad is None:
+            # All ones without allocating or filling an array: Mul knows to skip it.
+            self.grad = Variable(np.broadcast_to(ONE, self.shape), requires_grad=False)
+        # Functions waiting in `funcs`, latest generation first. A popped function is never
+        # added again (everything that could add it has a later generation and came out
+        # before it), so `waiting` stays as small as the heap instead of growing with the graph.
+        funcs: list = [(-self.creator.generation, 0, self.creator)]
+        waiting = {self.creator}
         count = 0
-
-        def add_func(f: Function) -> None:
-            nonlocal count
-            if f not in seen:
-                seen.add(f)
-                count += 1
-                heapq.heappush(funcs, (-f.generation, count, f))
-
-        add_func(self.creator)
+        push, pop = heapq.heappush, heapq.heappop
         with using_config("enable_backprop", create_graph):
             while funcs:
-                f = heapq.heappop(funcs)[2]
-                gys = [y().grad for y in f.outputs]
-                gxs = f.backward(*gys)
-                if not isinstance(gxs, tuple):
+                f = pop(funcs)[2]
+                waiting.discard(f)
+                outputs = f.outputs
+                if len(outputs) == 1:
+                    gxs = f.backward(outputs[0]().grad)
+                else:
+                    gxs = f.backward(*[y().grad for y in outputs])
+                if type(gxs) is not tuple:
                     gxs = (gxs,)
                 for x, gx in zip(f.inputs, gxs):
                     if gx is None or not x.requires_grad:
@@ -97,10 +102,13 @@ class Variable:
                     if gx.shape != x.shape:
                         gx = fit_shape(gx, x.shape)
                     x.grad = gx if x.grad is None else x.grad + gx
-                    if x.creator is not None:
-                        add_func(x.creator)
+                    creator = x.creator
+                    if creator is not None and creator not in waiting:
+                        waiting.add(creator)
+                        count += 1
+                        push(funcs, (-creator.generation, count, creator))
                 if not retain_grad:
-                    for y in f.outputs:
+                    for y in outputs:
                         y().grad = None
 
     # Operators, so that backward rules read like the formulas they implement.
@@ -138,6 +146,25 @@ class Variable:
         return Pow()(other, self)
 
 
+# The seed gradient's only element, read-only: np.broadcast_to views of it are all ones.
+ONE = np.ones(())
+ONE.flags.writeable = False
+
+
+def is_ones(a) -> bool:
+    """Whether `a` is a view of ONE, that is all ones, known without reading it."""
+    return getattr(a, "base", None) is ONE
+
+
+def _spend(ys) -> None:
+    """Count a recorded node against the graph-size limit (limits.py)."""
+    budget = Config.node_budget
+    # What a node costs in memory: its objects, about as much as 64 float64 values.
+    budget[0] -= 1 + getattr(ys[0] if type(ys) is tuple else ys, "size", 1) // 64
+    if budget[0] < 0:
+        raise GraphTooLarge(budget[1])
+
+
 def as_variable(obj) -> Variable:
     """Wrap a number or array as a constant; a Variable passes through."""
     if isinstance(obj, Variable):
@@ -153,28 +180,49 @@ class Function:
     name = ""  # how the expression language writes it; set by the registry
 
     def __call__(self, *inputs) -> Variable:
-        inputs = [as_variable(x) for x in inputs]
-        ys = self.forward(*[x.data for x in inputs])
-        if not isinstance(ys, tuple):
-            ys = (ys,)
-        if Config.enable_backprop and any(x.requires_grad for x in inputs):
-            budget = Config.node_budget
-            if budget is not None:
-                # What a node costs in memory: its objects, about as much as 64 float64 values.
-                budget[0] -= 1 + getattr(ys[0], "size", 1) // 64
-                if budget[0] < 0:
-                    raise GraphTooLarge(budget[1])
-            self.generation = max(x.generation for x in inputs)
-            outputs = []
-            for y in ys:
-                output = Variable(y)
-                output.creator = self
-                output.generation = self.generation + 1
-                outputs.append(output)
-            self.inputs = inputs
-            self.outputs = [weakref.ref(output) for output in outputs]
+        if len(inputs) == 1:  # the common case, without the generic machinery
+            x = inputs[0]
+            if type(x) is not Variable:
+                x = as_variable(x)
+                inputs = (x,)
+            ys = self.forward(x.data)
+            record = x.requires_grad and Config.enable_backprop
+            generation = x.generation
+        elif len(inputs) == 2:  # binary operators: the same, by hand
+            x0, x1 = inputs
+            if type(x0) is not Variable or type(x1) is not Variable:
+                x0, x1 = inputs = (as_variable(x0), as_variable(x1))
+            ys = self.forward(x0.data, x1.data)
+            record = (x0.requires_grad or x1.requires_grad) and Config.enable_backprop
+            generation = x0.generation if x0.generation > x1.generation else x1.generation
         else:
+            inputs = tuple(map(as_variable, inputs))
+            ys = self.forward(*[x.data for x in inputs])
+            record = Config.enable_backprop and any(x.requires_grad for x in inputs)
+            generation = max(x.generation for x in inputs) if record else 0
+        if record and Config.node_budget is not None:
+            _spend(ys)
+        if type(ys) is not tuple:
+            output = Variable(ys, requires_grad=record)
+            if record:
+                self.generation = generation
+                output.creator = self
+                output.generation = generation + 1
+                self.inputs = inputs
+                self.outputs = (weakref.ref(output),)
+            return output
+        if not record:
             outputs = [Variable(y, requires_grad=False) for y in ys]
+            return outputs[0] if len(outputs) == 1 else outputs
+        self.generation = generation
+        outputs = []
+        for y in ys:
+            output = Variable(y)
+            output.creator = self
+            output.generation = generation + 1
+            outputs.append(output)
+        self.inputs = inputs
+        self.outputs = tuple(weakref.ref(output) for output in outputs)
         return outputs[0] if len(outputs) == 1 else outputs
 
     def forward(self, *xs):
@@ -225,6 +273,11 @@ class Mul(Function):
     name = "*"
 
     def forward(self, x0, x1):
+        # The seed gradient is all ones: multiplying by it would only copy the other factor.
+        if is_ones(x0) and np.shape(x1) == x0.shape:
+            return x1
+        if is_ones(x1) and np.shape(x0) == x1.shape:
+            return x0
         return x0 * x1
 
     def backward(self, gy):
@@ -255,6 +308,9 @@ class Pow(Function):
     name = "^"
 
     def forward(self, x0, x1):
+        # x^1 is x exactly; Pow's own rule asks for it (x0 ** (x1 - 1)) whenever x1 is 2.
+        if getattr(x1, "shape", None) == () and x1 == 1.0:
+            return x0
         # Not `x0**x1`: on numpy scalars that is C's pow, which differs from the power ufunc
         # in the last bit for ~5% of inputs, so a point alone and in a vector would disagree.
         return np.power(x0, x1)

@@ -1,54 +1,71 @@
 """Text -> parse tree, with Lark's LALR parser over `grammar/expression.lark`.
 
 Building the LALR tables costs tens of milliseconds, so they are saved once per user in a
-private cache directory, keyed by a hash of the grammar and the Lark version.
+private cache directory, keyed by a hash of the grammar and the Lark version. Lark itself is
+imported only when this module parses: text that parses is compiled by `lalr.py` without it.
 """
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import sys
-import tempfile
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .errors import ExpressionSyntaxError
 
-# Lark imports interegular, when installed, only to check grammars for collisions: work that a
-# parser loaded from the cache never does. Keep it out of every command's start-up.
-if "interegular" not in sys.modules:
-    sys.modules["interegular"] = None  # type: ignore[assignment]
-    import lark
+if TYPE_CHECKING:
+    from pathlib import Path
 
-    del sys.modules["interegular"]
-else:
     import lark
 
 GRAMMAR_NAME = "expression.lark"
-_HERE = Path(__file__).resolve().parent
+_HERE = os.path.dirname(os.path.realpath(__file__))
 # Inside a wheel the grammar is packaged next to the code; in a checkout it is at the top level.
-GRAMMAR_PATHS = (_HERE / "grammar" / GRAMMAR_NAME, _HERE.parent / "grammar" / GRAMMAR_NAME)
+# (Plain os.path: pathlib would add milliseconds to every start.)
+GRAMMAR_PATHS = (
+    os.path.join(_HERE, "grammar", GRAMMAR_NAME),
+    os.path.join(os.path.dirname(_HERE), "grammar", GRAMMAR_NAME),
+)
 
 _parser: lark.Lark | None = None
 
 
 def grammar_text() -> str:
     for path in GRAMMAR_PATHS:
-        if path.is_file():
-            return path.read_text(encoding="utf-8")
+        if os.path.isfile(path):
+            with open(path, encoding="utf-8") as f:
+                return f.read()
     raise FileNotFoundError(f"grammar {GRAMMAR_NAME} is missing from the installation")
 
 
+def _import_lark():
+    """Lark, imported on first use."""
+    if "lark" in sys.modules:
+        return sys.modules["lark"]
+    # Lark imports interegular, when installed, only to check grammars for collisions: work
+    # that our parser never needs. Keep it out of the import.
+    if "interegular" not in sys.modules:
+        sys.modules["interegular"] = None  # type: ignore[assignment]
+        try:
+            import lark
+        finally:
+            del sys.modules["interegular"]
+    import lark
+
+    return lark
+
+
 def build_parser(text: str, **options) -> lark.Lark:
+    lark = _import_lark()
     return lark.Lark(text, parser="lalr", lexer="contextual", maybe_placeholders=True, **options)
 
 
-def cache_dir() -> Path:
+def cache_dir() -> str:
     if os.environ.get("DEZERO_CACHE_DIR"):
-        return Path(os.environ["DEZERO_CACHE_DIR"])
+        return os.environ["DEZERO_CACHE_DIR"]
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "dezero"
+    return os.path.join(base, "dezero")
 
 
 def _load_cached(path: Path) -> lark.Lark | None:
@@ -58,12 +75,14 @@ def _load_cached(path: Path) -> lark.Lark | None:
             # Only a file this user wrote and nobody else can change is trusted to unpickle.
             if hasattr(os, "getuid") and (st.st_uid != os.getuid() or st.st_mode & 0o022):
                 return None
-            return lark.Lark.load(f)
+            return _import_lark().Lark.load(f)
     except Exception:
         return None
 
 
 def _save_cached(parser: lark.Lark, path: Path) -> None:
+    import tempfile
+
     try:
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".parser-")
@@ -82,9 +101,13 @@ def get_parser() -> lark.Lark:
     """The LALR parser, loaded from the per-user cache or built (and cached) on first use."""
     global _parser
     if _parser is None:
+        import hashlib
+        from pathlib import Path
+
+        lark = _import_lark()
         text = grammar_text()
         key = f"{text}\0{lark.__version__}\0{sys.version_info[:2]}".encode()
-        path = cache_dir() / f"parser-{hashlib.sha256(key).hexdigest()[:24]}.pickle"
+        path = Path(cache_dir()) / f"parser-{hashlib.sha256(key).hexdigest()[:24]}.pickle"
         _parser = _load_cached(path)
         if _parser is None:
             _parser = build_parser(text)
@@ -96,8 +119,10 @@ def parse(text: str) -> lark.Tree:
     """Parse an expression; raise ExpressionSyntaxError with a column and a hint."""
     if not text.strip():
         raise ExpressionSyntaxError("empty expression", text, 0)
+    parser = get_parser()
+    lark = _import_lark()
     try:
-        return get_parser().parse(text)
+        return parser.parse(text)
     except lark.exceptions.UnexpectedInput as exc:
         raise _explain(exc, text) from None
 
@@ -118,6 +143,7 @@ _TOKEN_NAMES = {
 
 def _explain(exc: lark.exceptions.UnexpectedInput, text: str) -> ExpressionSyntaxError:
     """Turn Lark's error into one sentence a person can act on."""
+    lark = _import_lark()
     if isinstance(exc, lark.exceptions.UnexpectedCharacters):
         col = exc.pos_in_stream
         char = text[col]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 
 import numpy as np
@@ -127,6 +126,8 @@ def result_record(result: Result) -> dict:
 
 
 def render_json(result: Result) -> str:
+    import json  # here, not at the top: only this format needs it, and every start pays imports
+
     return json.dumps(result_record(result), allow_nan=False) + "\n"
 
 

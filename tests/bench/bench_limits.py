@@ -5,7 +5,7 @@
 Forward plus backward of a chain of sin calls built through the library's Variables, three
 ways, interleaved so that machine noise hits each alike; the median of each is divided by the
 baseline's:
-  baseline   Function.__call__ as it was before the limit existed (copied below)
+  baseline   Function.__call__ without the node-budget check (copied below)
   no limit   the current engine with no limit in force
   limit on   the current engine under `enforce(Limits())`, the default 2,000,000 nodes
 With --at-limit it also builds a chain until the default limit stops it, in a child process,
@@ -33,23 +33,48 @@ CURRENT_CALL = Function.__call__
 
 
 def baseline_call(self, *inputs):
-    """Function.__call__ before the node budget (the code of commit d5ec8c5)."""
-    inputs = [as_variable(x) for x in inputs]
-    ys = self.forward(*[x.data for x in inputs])
-    if not isinstance(ys, tuple):
-        ys = (ys,)
-    if Config.enable_backprop and any(x.requires_grad for x in inputs):
-        self.generation = max(x.generation for x in inputs)
-        outputs = []
-        for y in ys:
-            output = Variable(y)
-            output.creator = self
-            output.generation = self.generation + 1
-            outputs.append(output)
-        self.inputs = inputs
-        self.outputs = [weakref.ref(output) for output in outputs]
+    """Function.__call__ as main has it (perf's fast paths), without the node-budget check."""
+    if len(inputs) == 1:
+        x = inputs[0]
+        if type(x) is not Variable:
+            x = as_variable(x)
+            inputs = (x,)
+        ys = self.forward(x.data)
+        record = x.requires_grad and Config.enable_backprop
+        generation = x.generation
+    elif len(inputs) == 2:
+        x0, x1 = inputs
+        if type(x0) is not Variable or type(x1) is not Variable:
+            x0, x1 = inputs = (as_variable(x0), as_variable(x1))
+        ys = self.forward(x0.data, x1.data)
+        record = (x0.requires_grad or x1.requires_grad) and Config.enable_backprop
+        generation = x0.generation if x0.generation > x1.generation else x1.generation
     else:
+        inputs = tuple(map(as_variable, inputs))
+        ys = self.forward(*[x.data for x in inputs])
+        record = Config.enable_backprop and any(x.requires_grad for x in inputs)
+        generation = max(x.generation for x in inputs) if record else 0
+    if type(ys) is not tuple:
+        output = Variable(ys, requires_grad=record)
+        if record:
+            self.generation = generation
+            output.creator = self
+            output.generation = generation + 1
+            self.inputs = inputs
+            self.outputs = (weakref.ref(output),)
+        return output
+    if not record:
         outputs = [Variable(y, requires_grad=False) for y in ys]
+        return outputs[0] if len(outputs) == 1 else outputs
+    self.generation = generation
+    outputs = []
+    for y in ys:
+        output = Variable(y)
+        output.creator = self
+        output.generation = generation + 1
+        outputs.append(output)
+    self.inputs = inputs
+    self.outputs = tuple(weakref.ref(output) for output in outputs)
     return outputs[0] if len(outputs) == 1 else outputs
 
 
