@@ -82,6 +82,17 @@ def check_values(program: Program, values: Mapping[str, object]) -> tuple[dict, 
     return arrays, warnings
 
 
+def select_wrt(program: Program, wrt: Iterable[str] | None) -> tuple[str, ...]:
+    """The variables to differentiate by, in the order given (default: every variable)."""
+    if wrt is None:
+        return program.variables
+    wrt = tuple(dict.fromkeys(wrt))
+    unknown = [name for name in wrt if name not in program.variables]
+    if unknown:
+        raise ValueProblem(f"--wrt names {unknown[0]!r}, which is not a variable of the expression")
+    return wrt
+
+
 def mixing_functions(program: Program) -> list[str]:
     """The functions of `program` that mix a vector's elements (reductions), by name."""
     return sorted(
@@ -139,10 +150,7 @@ def grad(
 ) -> Result:
     """The value of `expr` and its gradient with respect to `wrt` (default: every variable)."""
     program = as_program(expr)
-    wrt = program.variables if wrt is None else tuple(wrt)
-    unknown = [name for name in wrt if name not in program.variables]
-    if unknown:
-        raise ValueProblem(f"--wrt names {unknown[0]!r}, which is not a variable of the expression")
+    wrt = select_wrt(program, wrt)
     given, warnings = check_values(program, values)
     inputs = pointwise(program, given)
     xs = {name: Variable(x, name, requires_grad=name in wrt) for name, x in inputs.items()}
@@ -234,10 +242,7 @@ def grad_rows(
     `orders.derivatives`, which is elementwise in the same way.
     """
     program = as_program(expr)
-    wrt = program.variables if wrt is None else tuple(wrt)
-    unknown = [name for name in wrt if name not in program.variables]
-    if unknown:
-        raise ValueProblem(f"--wrt names {unknown[0]!r}, which is not a variable of the expression")
+    wrt = select_wrt(program, wrt)
     inputs, _ = check_values(program, columns)
     grads = derivatives = None
     with np.errstate(all="ignore"), using_config("batch_ndim", 1):

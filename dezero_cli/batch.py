@@ -224,7 +224,7 @@ def _points(source, sink, delim, output_format, options, stats, progress) -> Non
             f"no column for variable {missing[0]!r}: the header (line 1) has "
             + ", ".join(repr(h) for h in header)
         )
-    wrt = _check_wrt(program, options.wrt)
+    wrt = api.select_wrt(program, options.wrt)
     out_delim = DELIMITERS.get(output_format)
     labels = _labels(wrt, options.order)
     writer = _Writer(sink, output_format, header, program, labels, options.fail_fast)
@@ -279,15 +279,6 @@ def _split(lines, delim, ncols, block, errors, line0) -> list[list[str]]:
         for j in range(ncols):
             columns[j].append(row[j])
     return columns
-
-
-def _check_wrt(program: Program, wrt) -> tuple[str, ...]:
-    if wrt is None:
-        return program.variables
-    unknown = [name for name in wrt if name not in program.variables]
-    if unknown:
-        raise BatchError(f"--wrt names {unknown[0]!r}, which is not a variable of the expression")
-    return tuple(wrt)
 
 
 def _evaluate(program, columns, n, errors, wrt, order) -> tuple[api.Rows | None, np.ndarray]:

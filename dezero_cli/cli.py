@@ -168,27 +168,38 @@ def warn(message: str) -> None:
     click.echo(f"warning: {printable(message)}", err=True)
 
 
+def _names(ctx, param, value):
+    return None if value is None else tuple(w.strip() for w in value.split(",") if w.strip())
+
+
+# Options that several commands share, declared once.
+expr_argument = click.argument("expr")
+var_option = click.option(
+    "-v",
+    "--var",
+    "var_options",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="Give a variable a value (for names that clash with options).",
+)
+format_option = click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="Output format.",
+)
+quiet_option = click.option("-q", "--quiet", is_flag=True, help="Bare numbers only, one line each.")
+
+
+def wrt_option(help: str = "Comma-separated variables to differentiate by."):
+    return click.option("--wrt", metavar="NAMES", callback=_names, help=help)
+
+
 def output_options(f):
-    """The options every expression command shares."""
-    f = click.option("-q", "--quiet", is_flag=True, help="Bare numbers only, one line each.")(f)
-    f = click.option(
-        "--format",
-        "fmt",
-        type=click.Choice(["text", "json"]),
-        default="text",
-        show_default=True,
-        help="Output format.",
-    )(f)
-    f = click.option(
-        "-v",
-        "--var",
-        "var_options",
-        multiple=True,
-        metavar="NAME=VALUE",
-        help="Give a variable a value (for names that clash with options).",
-    )(f)
-    f = click.argument("expr")(f)
-    return f
+    """The argument and options every value-printing expression command shares."""
+    return expr_argument(var_option(format_option(quiet_option(f))))
 
 
 def limit_options(graph: bool = True):
@@ -308,7 +319,7 @@ def cli(debug: bool) -> None:
 @cli.command(cls=ExpressionCommand)
 @output_options
 @limit_options()
-@click.option("--wrt", metavar="NAMES", help="Comma-separated variables to differentiate by.")
+@wrt_option()
 @click.option(
     "--order",
     type=click.IntRange(min=1),
@@ -332,13 +343,12 @@ def grad(ctx, expr, var_options, fmt, quiet, wrt, order):
     from . import api
 
     values = collect_values(ctx, var_options)
-    names = None if wrt is None else [w.strip() for w in wrt.split(",") if w.strip()]
     if order is None:
-        result = api.grad(read_expression(expr), values, names)
+        result = api.grad(read_expression(expr), values, wrt)
     else:
         from .orders import derivatives
 
-        result = derivatives(read_expression(expr), values, order, names)
+        result = derivatives(read_expression(expr), values, order, wrt)
     emit(result, fmt, quiet, values)
 
 
@@ -362,15 +372,8 @@ def eval_(ctx, expr, var_options, fmt, quiet):
 
 
 @cli.command(cls=ExpressionCommand)
-@click.argument("expr")
-@click.option(
-    "-v",
-    "--var",
-    "var_options",
-    multiple=True,
-    metavar="NAME=VALUE",
-    help="Give a variable a value (for names that clash with options).",
-)
+@expr_argument
+@var_option
 @click.option(
     "-o",
     "--output",
@@ -384,7 +387,7 @@ def eval_(ctx, expr, var_options, fmt, quiet):
     metavar="N",
     help="Draw the graph that computes the N-th derivative (0: the expression).",
 )
-@click.option("--wrt", metavar="NAMES", help="Comma-separated variables to differentiate by.")
+@wrt_option()
 @click.option("--verbose", is_flag=True, help="Show values and shapes of named variables too.")
 @limit_options()
 @click.pass_context
@@ -404,8 +407,7 @@ def graph(ctx, expr, var_options, output, order, wrt, verbose):
     values = collect_values(ctx, var_options)
     if output is not None:
         output_kind(output)  # a bad extension fails before any work
-    names = None if wrt is None else [w.strip() for w in wrt.split(",") if w.strip()]
-    outputs = derivative_graph(read_expression(expr), values, order, names)
+    outputs = derivative_graph(read_expression(expr), values, order, wrt)
     text = get_dot_graph(outputs, verbose=verbose)
     if output is None:
         sys.stdout.write(text)
@@ -414,24 +416,10 @@ def graph(ctx, expr, var_options, output, order, wrt, verbose):
 
 
 @cli.command(cls=ExpressionCommand)
-@click.argument("expr")
-@click.option(
-    "-v",
-    "--var",
-    "var_options",
-    multiple=True,
-    metavar="NAME=VALUE",
-    help="Give a variable a value (for names that clash with options).",
-)
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="Output format.",
-)
-@click.option("--wrt", metavar="NAMES", help="Comma-separated variables to check.")
+@expr_argument
+@var_option
+@format_option
+@wrt_option("Comma-separated variables to check.")
 @click.option("--eps", type=float, default=1e-6, show_default=True, help="Central-difference step.")
 @click.option("--rtol", type=float, default=1e-5, show_default=True, help="Relative tolerance.")
 @click.option("--atol", type=float, default=1e-8, show_default=True, help="Absolute tolerance.")
@@ -451,8 +439,7 @@ def check(ctx, expr, var_options, fmt, wrt, eps, rtol, atol):
     from .gradcheck import check_gradient
 
     values = collect_values(ctx, var_options)
-    names = None if wrt is None else [w.strip() for w in wrt.split(",") if w.strip()]
-    outcome = check_gradient(read_expression(expr), values, eps, rtol, atol, names)
+    outcome = check_gradient(read_expression(expr), values, eps, rtol, atol, wrt)
     for message in outcome.warnings:
         warn(message)
     if fmt == "json":
@@ -464,14 +451,7 @@ def check(ctx, expr, var_options, fmt, wrt, eps, rtol, atol):
 
 
 @cli.command()
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="Output format.",
-)
+@format_option
 def functions(fmt):
     """List the functions with their arity and derivative rule.
 
@@ -502,7 +482,7 @@ def functions(fmt):
     help="Output format (default: the input's).",
 )
 @click.option("-o", "--output", "output_path", metavar="FILE", help="Write to FILE, not stdout.")
-@click.option("--wrt", metavar="NAMES", help="Comma-separated variables to differentiate by.")
+@wrt_option()
 @click.option(
     "--order",
     type=click.IntRange(1, 10),
@@ -535,10 +515,9 @@ def batch(
         raise UserError("--no-grad and --order exclude each other")
     fmt_in = input_format or batch_lib.format_for(input_path) or ("csv" if expr else "jsonl")
     fmt_out = output_format or fmt_in
-    names = None if wrt is None else tuple(w.strip() for w in wrt.split(",") if w.strip())
     options = batch_lib.BatchOptions(
         expr=None if expr is None else compile_expression(expr),
-        wrt=names,
+        wrt=wrt,
         order=0 if no_grad else order,
         fail_fast=fail_fast,
     )

@@ -15,7 +15,16 @@ from collections.abc import Iterable, Iterator, Mapping
 
 import numpy as np
 
-from .api import Result, _explain_nonfinite, _kind, _run, as_program, check_values, pointwise
+from .api import (
+    Result,
+    _explain_nonfinite,
+    _kind,
+    _run,
+    as_program,
+    check_values,
+    pointwise,
+    select_wrt,
+)
 from .compiler import Program
 from .core import Variable
 from .errors import ValueProblem
@@ -138,10 +147,7 @@ def _prepare(expr, values, order, wrt, min_order: int = 1):
     if isinstance(order, bool) or not isinstance(order, int) or order < min_order:
         raise ValueProblem(f"the order must be a whole number of at least {min_order}, got {order}")
     program = as_program(expr)
-    names = program.variables if wrt is None else tuple(dict.fromkeys(wrt))
-    unknown = [name for name in names if name not in program.variables]
-    if unknown:
-        raise ValueProblem(f"--wrt names {unknown[0]!r}, which is not a variable of the expression")
+    names = select_wrt(program, wrt)
     entries = len(names) ** order if names else 0
     if entries > MAX_ENTRIES:
         raise ValueProblem(
