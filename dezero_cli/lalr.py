@@ -117,12 +117,13 @@ def _cache_path(grammar: str) -> str:
 
 
 def _load(path: str, grammar: str) -> Tables | None:
+    from .parser import open_private
+
     try:
-        with open(path, "rb") as f:
-            st = os.fstat(f.fileno())
-            # Only a file this user wrote and nobody else can change is trusted.
-            if hasattr(os, "getuid") and (st.st_uid != os.getuid() or st.st_mode & 0o022):
-                return None
+        f = open_private(path)
+        if f is None:
+            return None
+        with f:
             tables = Tables(*_PlainData(f).load())
     except Exception:
         return None
@@ -131,20 +132,9 @@ def _load(path: str, grammar: str) -> Tables | None:
 
 
 def _save(tables: Tables, path: str) -> None:
-    import tempfile
+    from .parser import save_private
 
-    try:
-        os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".tables-")
-        try:
-            with os.fdopen(fd, "wb") as f:
-                pickle.dump(tables.data(), f, protocol=4)
-            os.replace(tmp, path)  # atomic: a concurrent reader sees all of it or nothing
-        except BaseException:
-            os.unlink(tmp)
-            raise
-    except OSError:
-        pass  # a read-only home only costs building the tables on each start
+    save_private(path, lambda f: pickle.dump(tables.data(), f, protocol=4))
 
 
 def get_tables() -> Tables:

@@ -15,8 +15,6 @@ from typing import TYPE_CHECKING
 from .errors import ExpressionSyntaxError
 
 if TYPE_CHECKING:
-    from pathlib import Path
-
     import lark
 
 GRAMMAR_NAME = "expression.lark"
@@ -68,33 +66,46 @@ def cache_dir() -> str:
     return os.path.join(base, "dezero")
 
 
-def _load_cached(path: Path) -> lark.Lark | None:
-    try:
-        with open(path, "rb") as f:
-            st = os.fstat(f.fileno())
-            # Only a file this user wrote and nobody else can change is trusted to unpickle.
-            if hasattr(os, "getuid") and (st.st_uid != os.getuid() or st.st_mode & 0o022):
-                return None
-            return _import_lark().Lark.load(f)
-    except Exception:
+def open_private(path) -> object | None:
+    """Open a cache file for reading, or None unless this user owns it and nobody else can
+    change it: only such a file is trusted to unpickle."""
+    f = open(path, "rb")  # noqa: SIM115 (returned to the caller, who closes it)
+    st = os.fstat(f.fileno())
+    if hasattr(os, "getuid") and (st.st_uid != os.getuid() or st.st_mode & 0o022):
+        f.close()
         return None
+    return f
 
 
-def _save_cached(parser: lark.Lark, path: Path) -> None:
+def save_private(path, write) -> None:
+    """Write a cache file with `write(f)` in a private directory, atomically: a concurrent
+    reader sees all of it or nothing. A read-only home only costs rebuilding on each start."""
     import tempfile
 
+    directory = os.path.dirname(path)
     try:
-        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".parser-")
+        os.makedirs(directory, mode=0o700, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=directory, prefix=".cache-")
         try:
             with os.fdopen(fd, "wb") as f:
-                parser.save(f)
-            os.replace(tmp, path)  # atomic: a concurrent reader sees all of it or nothing
+                write(f)
+            os.replace(tmp, path)
         except BaseException:
             os.unlink(tmp)
             raise
     except OSError:
-        pass  # a read-only home only costs the table build on each start
+        pass
+
+
+def _load_cached(path) -> lark.Lark | None:
+    try:
+        f = open_private(path)
+        if f is None:
+            return None
+        with f:
+            return _import_lark().Lark.load(f)
+    except Exception:
+        return None
 
 
 def get_parser() -> lark.Lark:
@@ -111,7 +122,7 @@ def get_parser() -> lark.Lark:
         _parser = _load_cached(path)
         if _parser is None:
             _parser = build_parser(text)
-            _save_cached(_parser, path)
+            save_private(path, _parser.save)
     return _parser
 
 
