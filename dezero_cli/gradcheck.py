@@ -48,7 +48,7 @@ def check_gradient(
     atol: float = ATOL,
     wrt: Iterable[str] | None = None,
 ) -> CheckResult:
-    """Compare backprop with (f(v + eps) - f(v - eps)) / (2 eps) for each element of each variable.
+    """Compare backprop with (f(v + h) - f(v - h)) / 2h, h = eps * max(1, |v|), elementwise.
 
     Agreement is numpy's isclose: |backprop - numeric| <= atol + rtol * |numeric|, and both
     finite. For a vector-valued expression both sides differentiate the sum of its elements.
@@ -77,20 +77,26 @@ def check_gradient(
 
 def _numeric(program: Program, inputs: dict, name: str, eps: float) -> np.ndarray:
     x = inputs[name]
+    # The step scales with |x| (an absolute 1e-6 is below float64's resolution past |x| ~ 1e9,
+    # and too coarse a probe past 1e4), and is divided by the distance actually stepped,
+    # x + h and x - h rounded, so that rounding of the step itself does not count as error.
+    h = eps * np.maximum(1.0, np.abs(x))
 
-    def total(shift: np.ndarray) -> np.ndarray:
-        xs = {n: Variable(v + shift if n == name else v) for n, v in inputs.items()}
+    def at(shifted: np.ndarray) -> np.ndarray:
+        xs = {n: Variable(shifted if n == name else v) for n, v in inputs.items()}
         with no_grad():
             return np.asarray(_run(program, xs).data)
 
     if not mixing_functions(program):
         # Element i of the value depends on element i of x only (or on all of x when x is a
         # scalar), so one shift of every element at once gives every partial.
-        diff = (total(np.full_like(x, eps)) - total(np.full_like(x, -eps))) / (2 * eps)
+        up, down = x + h, x - h
+        diff = (at(up) - at(down)) / (up - down)
         return diff if diff.shape == x.shape else sum_to(diff, x.shape)
     out = np.empty_like(x)
     for i in np.ndindex(x.shape):
-        shift = np.zeros_like(x)
-        shift[i] = eps
-        out[i] = np.sum(total(shift) - total(-shift)) / (2 * eps)
+        up, down = x.copy(), x.copy()
+        up[i] += h[i]
+        down[i] -= h[i]
+        out[i] = np.sum(at(up) - at(down)) / (up[i] - down[i])
     return out

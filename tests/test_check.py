@@ -14,12 +14,21 @@ from dezero_cli.functions import FUNCTIONS
 from dezero_cli.gradcheck import check_gradient
 
 
+@pytest.mark.parametrize("value", ["2097152", "1e12", "-3e15", "1e-9"])
+def test_the_step_scales_with_the_value(value, capsys):
+    # An absolute step of 1e-6 is below float64's resolution at 1e12 (and coarse at 2^21):
+    # the check then failed on exact derivatives.
+    assert main(["check", "x", "--x", value, "--format", "json"]) == 0
+    record = json.loads(capsys.readouterr().out)
+    assert record["checks"]["x"]["numeric"] == 1.0 and record["ok"] is True
+
+
 def test_text_output_for_the_textbook_example(capsys):
     assert main(["check", "square(exp(square(x)))", "--x", "0.5"]) == 0
     assert capsys.readouterr().out == (
         "f = 1.648721270700128\n"
-        "df/dx: backprop 3.297442541400256, numeric 3.297442541350115, "
-        "abs error 5.014078041654102e-11, rel error 1.520596031227546e-11, ok\n"
+        "df/dx: backprop 3.297442541400256, numeric 3.2974425413468174, "
+        "abs error 5.3438586888887585e-11, rel error 1.6206070679913937e-11, ok\n"
         "check passed: 1 of 1 within tolerance (eps 1e-06, rtol 1e-05, atol 1e-08)\n"
     )
 
