@@ -324,7 +324,8 @@ class Pow(Function):
         a, b = x0.data, x1.data
         gx0 = gx1 = None
         if x0.requires_grad and (x1.requires_grad or np.any(b)):
-            zero_power = (b == 0) & (a == 0)
+            # Test `a` only where some b is 0: a full pass over a vector saved in the usual case.
+            zero_power = (b == 0) & (a == 0) if not np.all(b) else False
             base = Where(zero_power)(1.0, x0) if np.any(zero_power) else x0
             gx0 = gy * x1 * base ** (x1 - 1.0)
         if x1.requires_grad:

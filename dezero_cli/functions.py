@@ -134,8 +134,14 @@ class Sech2(Function):
 
     def forward(self, x):
         # 4 / (e^|x| + e^-|x|)^2 rewritten in e^-2|x|, which never overflows.
-        e = np.exp(-2.0 * np.abs(x))
-        return 4.0 * e / ((1.0 + e) * (1.0 + e))
+        # In place on two fresh arrays: at a million points allocation costs as much as a pass.
+        e = np.multiply(np.abs(x), -2.0, out=None)
+        e = np.exp(e, out=e) if e.ndim else np.exp(e)
+        d = e + 1.0
+        d *= d
+        e *= 4.0
+        e /= d
+        return e
 
     def backward(self, gy):
         return gy * (-2.0 * self.outputs[0]()) * Tanh()(self.inputs[0])
