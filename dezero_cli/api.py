@@ -44,6 +44,8 @@ def parse_value(text: str, name: str = "value") -> np.ndarray:
     if bad:
         what = "an empty item" if not bad[0].strip() else repr(bad[0].strip()[:40])
         shown = text if len(text) <= 60 else text[:57] + "..."
+        if len(items) == 1:
+            raise ValueProblem(f"value of {name} is not a number: {shown!r}")
         raise ValueProblem(
             f"value of {name} is not a number or a comma-separated list of numbers: "
             f"{shown!r} has {what}"
