@@ -528,6 +528,8 @@ def batch(
     ):
         stats = batch_lib.run(source, sink, fmt_in, fmt_out, options, progress)
     _report_warnings(stats.warnings)
+    if stats.records == 0:
+        warn("the input has no records: nothing to evaluate")
     if stats.failed:
         if stats.stopped:
             message = f"stopped at the first bad record, line {stats.first_error}"

@@ -712,3 +712,12 @@ def test_a_stray_carriage_return_is_an_error_row_or_a_header_error():
         "error: the header line (line 1) is not valid CSV: new-line character seen in "
         "unquoted field\n"
     )
+
+
+@pytest.mark.parametrize("args, data", [([], ""), (["--expr", "x"], "x\n")])
+def test_no_records_is_a_warning_and_success(args, data):
+    assert run([*args, "-"], data) == (
+        0,
+        "" if not args else "x,value,grad_x,error\n",
+        "warning: the input has no records: nothing to evaluate\n",
+    )
