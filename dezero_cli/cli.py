@@ -95,8 +95,6 @@ def _is_long_option(arg: str) -> bool:
 
 def collect_values(ctx: click.Context, var_options: tuple[str, ...]) -> dict:
     """Every `--NAME VALUE` and `-v NAME=VALUE`, parsed to float64 arrays."""
-    import difflib
-
     from .api import parse_value
     from .errors import DezeroError
 
@@ -115,6 +113,8 @@ def collect_values(ctx: click.Context, var_options: tuple[str, ...]) -> dict:
         try:
             values[name] = parse_value(value, name)
         except DezeroError as exc:  # `--formt json`: most likely a mistyped option
+            import difflib
+
             own = [opt[2:] for p in ctx.command.params for opt in p.opts if opt[:2] == "--"]
             close = difflib.get_close_matches(name, own, n=1)
             if close:

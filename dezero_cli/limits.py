@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import math
-import signal
 import sys
-import threading
 from dataclasses import dataclass
 
 from .errors import GraphTooLarge, LimitExceeded, TimeLimitExceeded
@@ -83,6 +81,9 @@ def time_limit(seconds: float | None):
     if seconds is None:
         yield
         return
+    import signal  # here: most commands run with no time limit, and start-up counts
+    import threading
+
     if not (seconds > 0 and math.isfinite(seconds)):
         raise LimitExceeded(f"--timeout must be a positive number of seconds, not {seconds}")
     if threading.current_thread() is not threading.main_thread():
@@ -93,6 +94,8 @@ def time_limit(seconds: float | None):
 
 @contextlib.contextmanager
 def _alarm(seconds: float):
+    import signal
+
     def expired(signum, frame):
         raise TimeLimitExceeded(seconds)
 
@@ -126,6 +129,7 @@ def _alarm(seconds: float):
 @contextlib.contextmanager
 def _watchdog(seconds: float):
     import _thread
+    import threading
 
     fired = threading.Event()
 

@@ -38,6 +38,8 @@ def rows(result: Result) -> list[tuple[str, np.ndarray]]:
 
 def higher_rows(result: Result, skip_order: int = 0) -> list[tuple[str, np.ndarray]]:
     """(label, array) for each distinct partial of order 2 and up (d2f/dxdy, not d2f/dydx)."""
+    if not result.derivatives:
+        return []
     from .orders import label
 
     rank = {name: i for i, name in enumerate(result.grad or {})}
