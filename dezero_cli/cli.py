@@ -223,42 +223,25 @@ def limit_options(graph: bool = True):
         return callback
 
     # The defaults in the help texts repeat limits.py's (a test checks): importing it for
-    # --help would cost start-up time.
+    # --help would cost start-up time. (option, field, type, metavar, help), in help order.
+    table = [
+        ("--max-nodes", "max_nodes", click.IntRange(min=0), "N",
+         "Most graph nodes (one of n values counts 1 + n/64); 0 for no limit.  "
+         "[default: 2000000]"),
+        ("--max-length", "max_length", click.IntRange(min=0), "N",
+         "Longest expression in characters; 0 for no limit.  [default: 10000000]"),
+        ("--max-depth", "max_depth", click.IntRange(min=0), "N",
+         "Most levels of nested parentheses; 0 for no limit.  [default: 1000000]"),
+        ("--timeout", "timeout", click.FloatRange(min=0, min_open=True, max=1e9), "SECONDS",
+         "Stop with exit status 124 after this much wall time.  [default: none]"),
+    ]  # fmt: skip
+
     def add(f):
-        f = click.option(
-            "--timeout",
-            type=click.FloatRange(min=0, min_open=True, max=1e9),
-            metavar="SECONDS",
-            expose_value=False,
-            callback=store("timeout"),
-            help="Stop with exit status 124 after this much wall time.  [default: none]",
-        )(f)
-        f = click.option(
-            "--max-depth",
-            type=click.IntRange(min=0),
-            metavar="N",
-            expose_value=False,
-            callback=store("max_depth"),
-            help="Most levels of nested parentheses; 0 for no limit.  [default: 1000000]",
-        )(f)
-        f = click.option(
-            "--max-length",
-            type=click.IntRange(min=0),
-            metavar="N",
-            expose_value=False,
-            callback=store("max_length"),
-            help="Longest expression in characters; 0 for no limit.  [default: 10000000]",
-        )(f)
-        if graph:
-            f = click.option(
-                "--max-nodes",
-                type=click.IntRange(min=0),
-                metavar="N",
-                expose_value=False,
-                callback=store("max_nodes"),
-                help="Most graph nodes (one of n values counts 1 + n/64); 0 for no limit.  "
-                "[default: 2000000]",
-            )(f)
+        for option, field, kind, metavar, text in reversed(table):
+            if field == "max_nodes" and not graph:
+                continue
+            f = click.option(option, type=kind, metavar=metavar, expose_value=False,
+                             callback=store(field), help=text)(f)  # fmt: skip
         return f
 
     return add
