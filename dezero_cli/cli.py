@@ -113,12 +113,7 @@ def collect_values(ctx: click.Context, var_options: tuple[str, ...]) -> dict:
         try:
             values[name] = parse_value(value, name)
         except DezeroError as exc:  # `--formt json`: most likely a mistyped option
-            import difflib
-
-            own = [opt[2:] for p in ctx.command.params for opt in p.opts if opt[:2] == "--"]
-            close = difflib.get_close_matches(name, own, n=1)
-            if close:
-                exc.message += f" (did you mean the option --{close[0]}?)"
+            exc.message += option_hint(ctx, name)
             raise
     return values
 
@@ -247,12 +242,21 @@ def limit_options(graph: bool = True):
     return add
 
 
-def emit(result, fmt: str, quiet: bool, given: dict) -> None:
+def option_hint(ctx: click.Context, name: str) -> str:
+    """` (did you mean the option --format?)` when NAME looks like a mistyped option."""
+    import difflib
+
+    own = [opt[2:] for p in ctx.command.params for opt in p.opts if opt[:2] == "--"]
+    close = difflib.get_close_matches(name, own, n=1)
+    return f" (did you mean the option --{close[0]}?)" if close else ""
+
+
+def emit(ctx: click.Context, result, fmt: str, quiet: bool) -> None:
     from . import render
 
     for message in result.warnings:
-        if "given but not used" in message:
-            message += _option_hint(message, given)
+        if "given but not used" in message:  # a variable nobody uses may be a mistyped option
+            message += option_hint(ctx, message.split("'")[1])
         warn(message)
     if fmt == "json":
         sys.stdout.write(render.render_json(result))
@@ -264,14 +268,6 @@ def emit(result, fmt: str, quiet: bool, given: dict) -> None:
         Console(highlight=False).print(render.render_rich(result))
     else:
         sys.stdout.write(render.render_text(result))
-
-
-def _option_hint(message: str, given: dict) -> str:
-    import difflib
-
-    name = message.split("'")[1]
-    close = difflib.get_close_matches(name, ["format", "quiet", "var", "wrt"], n=1)
-    return f" (did you mean the option --{close[0]}?)" if close else ""
 
 
 class DezeroGroup(click.Group):
@@ -332,7 +328,7 @@ def grad(ctx, expr, var_options, fmt, quiet, wrt, order):
         from .orders import derivatives
 
         result = derivatives(read_expression(expr), values, order, wrt)
-    emit(result, fmt, quiet, values)
+    emit(ctx, result, fmt, quiet)
 
 
 @cli.command("eval", cls=ExpressionCommand)
@@ -351,7 +347,7 @@ def eval_(ctx, expr, var_options, fmt, quiet):
 
     values = collect_values(ctx, var_options)
     result = api.evaluate(read_expression(expr), values)
-    emit(result, fmt, quiet, values)
+    emit(ctx, result, fmt, quiet)
 
 
 @cli.command(cls=ExpressionCommand)
