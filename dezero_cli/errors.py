@@ -55,14 +55,23 @@ class LimitExceeded(DezeroError):
 
 
 class GraphTooLarge(LimitExceeded):
-    """The graph grew past the node limit: raised from the engine before memory runs out."""
+    """The graph grew past the node limit: raised from the engine before memory runs out, or
+    earlier, when the growth of higher orders shows it will (`forecast` says how)."""
 
-    def __init__(self, limit: int):
-        super().__init__(
-            f"the computation needs more than {limit} graph nodes (the limit, --max-nodes); "
-            "raise it with --max-nodes N"
-        )
+    def __init__(self, limit: int, forecast: str | None = None):
+        if forecast is None:
+            message = (
+                f"the computation needs more than {limit} graph nodes (the limit, --max-nodes); "
+                "raise it with --max-nodes N"
+            )
+        else:
+            message = (
+                f"{forecast}, more than the limit of {limit} (--max-nodes): lower the order, "
+                "or raise the limit with --max-nodes N"
+            )
+        super().__init__(message)
         self.limit = limit
+        self.forecast = forecast
 
 
 class TimeLimitExceeded(DezeroError):

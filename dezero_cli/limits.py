@@ -61,6 +61,82 @@ def check_graph_size(size: int, limits: Limits) -> None:
         raise GraphTooLarge(limits.max_nodes)
 
 
+# Each order of derivatives records a graph some steady factor larger than the last (2.2 to 3
+# for the functions here). Once the last STEADY_LEVELS factors agree within STEADY_SPREAD, the
+# sizes still to come are extrapolated with the smallest of them, and the computation is refused
+# when they would pass the limit by FORECAST_MARGIN. Over 300 random expressions up to order 8,
+# this forecast was never more than 1.11 times what the computation then recorded: a margin
+# of 1.25 keeps it from refusing what would have fitted (tests/test_limits.py checks that).
+STEADY_LEVELS = 3
+STEADY_SPREAD = 1.1
+FORECAST_MARGIN = 1.25
+
+
+class Growth:
+    """Watches the levels of a higher-order computation and stops it early, with a forecast,
+    when steady growth shows it would pass the node limit (see `forecast`).
+
+    `levels` is how many levels will record a graph. Call `level_done()` after each; it does
+    nothing when no node limit is in force.
+    """
+
+    def __init__(self, order: int, levels: int):
+        from .core import Config
+
+        self.budget = Config.node_budget
+        self.order = order
+        self.levels = levels
+        self.done = 0
+        self.sizes: list[int] = []
+        self.used = 0 if self.budget is None else self.budget[1] - self.budget[0]
+
+    def level_done(self) -> None:
+        self.done += 1
+        if self.budget is None:
+            return
+        used = self.budget[1] - self.budget[0]
+        self.sizes.append(used - self.used)
+        self.used = used
+        limit = self.budget[1]
+        expected = forecast(self.sizes, self.levels - self.done, FORECAST_MARGIN * limit - used)
+        if expected is not None:
+            ratio = self.sizes[-1] / self.sizes[-2]
+            total = used + expected
+            about = f"about {total:,.0f}" if total < 1e15 else "more than 10^15"
+            raise GraphTooLarge(
+                limit,
+                f"order {self.order} would need {about} graph nodes "
+                f"(the graph has grown {ratio:.1f} times with each order)",
+            )
+
+
+def forecast(sizes: list[int], levels: int, room: float) -> float | None:
+    """The nodes that `levels` more levels would record, when they surely exceed `room`.
+
+    `sizes` are the nodes each level so far recorded. None when the growth is not steady yet,
+    or when the extrapolation stays within `room`.
+    """
+    last = sizes[-STEADY_LEVELS - 1 :]
+    if levels <= 0 or len(last) <= STEADY_LEVELS or 0 in last:
+        return None
+    ratios = [b / a for a, b in zip(last, last[1:])]
+    ratio = min(ratios)
+    if max(ratios) > STEADY_SPREAD * ratio:
+        return None
+    expected = _total(sizes[-1], ratio, levels)
+    return expected if expected > room else None
+
+
+def _total(size: int, ratio: float, levels: int) -> float:
+    """size * (ratio + ratio^2 + ... + ratio^levels), or inf when that overflows."""
+    if ratio == 1:
+        return float(size * levels)
+    try:
+        return size * ratio * (ratio**levels - 1) / (ratio - 1)
+    except OverflowError:
+        return math.inf
+
+
 @contextlib.contextmanager
 def enforce(limits: Limits):
     """Hold the graph-size limit and the time limit over the body of the `with`."""

@@ -28,8 +28,12 @@ from .api import (
 from .compiler import Program
 from .core import Variable
 from .errors import ValueProblem
+from .limits import Growth
 
 MAX_ENTRIES = 1_000_000  # partials in the full k-th derivative tensor, over all levels
+# Each level walks the whole graph built so far, so even where the graph grows by a constant
+# each order (exp) the work grows with the square of the order: exp(x) at order 3,000 takes 2 s.
+MAX_ORDER = 100
 
 
 def derivatives(
@@ -100,10 +104,12 @@ def partials(
     """For k = 1..order, the k-th partials of `y` keyed by non-decreasing index tuples.
 
     None stands for a partial that is identically zero. The last level keeps its graph only
-    with `keep_graph`.
+    with `keep_graph`. Under a node limit, a steady growth that would pass it stops the
+    computation early (limits.Growth).
     """
     current: dict[tuple[int, ...], Variable | None] = {(): y}
     del y  # the caller decides how long the value itself lives
+    growth = Growth(order, order if keep_graph else order - 1)
     for k in range(1, order + 1):
         create = keep_graph or k < order
         following: dict[tuple[int, ...], Variable | None] = {}
@@ -113,6 +119,8 @@ def partials(
                 following[key + (j,)] = grads[j]
         current = following
         v = grads = following = None  # hold no Variable of the level just left
+        if create:
+            growth.level_done()  # refuses early when the levels to come cannot fit
         yield current
 
 
@@ -146,9 +154,11 @@ def label(names: tuple[str, ...]) -> str:
 def _prepare(expr, values, order, wrt, min_order: int = 1):
     if isinstance(order, bool) or not isinstance(order, int) or order < min_order:
         raise ValueProblem(f"the order must be a whole number of at least {min_order}, got {order}")
+    if order > MAX_ORDER:
+        raise ValueProblem(f"the order must be at most {MAX_ORDER}, got {order}")
     program = as_program(expr)
     names = select_wrt(program, wrt)
-    entries = len(names) ** order if names else 0
+    entries = len(names) ** order if names else 0  # at most MAX_ORDER: a few hundred digits
     if entries > MAX_ENTRIES:
         raise ValueProblem(
             f"order {order} with {len(names)} variables has {entries} partials "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import signal
 import sys
 import threading
@@ -10,6 +11,7 @@ import time
 import numpy as np
 import pytest
 from clirun import run
+from test_conformance import make_cases
 
 from dezero_cli import api
 from dezero_cli.core import Config, Variable
@@ -21,9 +23,11 @@ from dezero_cli.limits import (
     DEFAULT_MAX_NODES,
     Limits,
     enforce,
+    forecast,
     nesting_depth,
     time_limit,
 )
+from dezero_cli.orders import derivatives
 
 
 def nested(n: int, name: str = "sin") -> str:
@@ -99,6 +103,90 @@ def test_node_limit_counts_the_graphs_that_higher_orders_build():
         assert third_derivative() == pytest.approx(s2 * (4 * t * t - 2 * s2), rel=1e-12)
     with pytest.raises(GraphTooLarge), enforce(Limits(max_nodes=used - 1)):
         third_derivative()
+
+
+def nodes_recorded(text: str, point: dict, order: int) -> int:
+    """The nodes that `derivatives` records at `order` when nothing limits it."""
+    Config.node_budget = [10**12, 10**12]
+    try:
+        derivatives(text, point, order)
+        return 10**12 - Config.node_budget[0]
+    finally:
+        Config.node_budget = None
+
+
+def test_a_hopeless_order_is_refused_early_with_a_forecast():
+    # tanh's graph grows about 2.7 times per order: order 16 needs about 2.7 million nodes.
+    with pytest.raises(GraphTooLarge) as info, enforce(Limits()):
+        try:
+            derivatives("tanh(x)", {"x": 0.5}, 16)
+        finally:
+            spent = DEFAULT_MAX_NODES - Config.node_budget[0]
+    assert spent < DEFAULT_MAX_NODES / 10  # stopped long before the limit itself
+    assert info.value.forecast is not None
+    message = one_error(run(["grad", "tanh(x)", "--x", "0.5", "--order", "16"]))
+    assert message == (
+        "order 16 would need about 2,718,014 graph nodes (the graph has grown 2.8 times with "
+        "each order), more than the limit of 2000000 (--max-nodes): lower the order, or raise "
+        "the limit with --max-nodes N"
+    )
+    # The same forecast for the graph command, which keeps its last level too.
+    message = one_error(run(["graph", "tanh(x)", "--x", "0.5", "--order", "16"]))
+    assert message.startswith("order 16 would need about ")
+
+
+def test_the_forecast_is_right_where_it_can_be_checked():
+    # Under a limit of 20,000 nodes: order 11 records 16,697 and fits; order 12 would record
+    # 47,036, and is refused before it has spent a third of the limit (the margin is 25%).
+    assert nodes_recorded("tanh(x)", {"x": 0.5}, 11) == 16_697
+    assert nodes_recorded("tanh(x)", {"x": 0.5}, 12) == 47_036
+    with enforce(Limits(max_nodes=20_000)):
+        derivatives("tanh(x)", {"x": 0.5}, 11)
+    with pytest.raises(GraphTooLarge) as info, enforce(Limits(max_nodes=20_000)):
+        try:
+            derivatives("tanh(x)", {"x": 0.5}, 12)
+        finally:
+            spent = 20_000 - Config.node_budget[0]
+    # The growth speeds up a little with the order, so the forecast errs low: it refuses
+    # only what surely does not fit.
+    assert info.value.forecast == (
+        "order 12 would need about 36,588 graph nodes (the graph has grown 2.6 times with each "
+        "order)"
+    )
+    assert spent < 20_000 / 3
+
+
+def test_a_huge_order_is_refused_at_once():
+    started = time.perf_counter()
+    message = one_error(run(["grad", "sigmoid(x)", "--x", "1", "--order", "100"]))
+    assert message.startswith("order 100 would need more than 10^15 graph nodes (the graph has")
+    assert time.perf_counter() - started < 5  # not a timing test: the alternative is hours
+
+
+def test_forecast_arithmetic():
+    # steady: ratios 3, 3, 3; two more levels record 270 * (3 + 9) = 3240 nodes
+    assert forecast([10, 30, 90, 270], 2, room=3239) == 3240
+    assert forecast([10, 30, 90, 270], 2, room=3240) is None  # fits
+    assert forecast([5, 5, 5, 5], 1000, room=4999) == 5000  # constant growth
+    assert forecast([30, 90, 270], 2, room=0) is None  # too few levels to call it steady
+    assert forecast([10, 30, 90, 300], 2, room=0) is None  # ratios 3, 3, 3.33: not within 10%
+    assert forecast([10, 30, 0, 0], 2, room=0) is None  # partials that vanish
+    assert forecast([10, 30, 90, 270], 0, room=0) is None  # nothing left to record
+    assert forecast([1, 3, 9, 27], 10**6, room=1e300) == math.inf
+
+
+# The forecast extrapolates from the levels so far: it must never refuse what fits. Over
+# seeded random expressions (those of the conformance suite), with the limit set to exactly
+# what each computation records, every one completes, and one node less always fails.
+@pytest.mark.parametrize("case", make_cases(60)[::2], ids=lambda case: case.text)
+def test_the_forecast_never_refuses_what_fits(case):
+    order = 7 if len(case.names) == 1 else 5
+    needed = nodes_recorded(case.text, case.point, order)
+    with enforce(Limits(max_nodes=needed)):
+        derivatives(case.text, case.point, order)
+    if needed:  # (an expression such as +(x) records nothing at all)
+        with pytest.raises(GraphTooLarge), enforce(Limits(max_nodes=needed - 1)):
+            derivatives(case.text, case.point, order)
 
 
 def test_limits_are_restored_after_the_block():

@@ -140,6 +140,14 @@ def test_bad_orders_and_too_many_partials_are_user_errors():
         derivatives("x", {"x": 1.0}, 0)
     with pytest.raises(ValueProblem, match="partials"):
         derivatives("a+b+c+d+e+f+g+h+i+j", dict.fromkeys("abcdefghij", 1.0), 7)
+    assert nth("exp(x)", 0.0, 100)[-1] == 1.0  # the highest order there is
+    with pytest.raises(ValueProblem) as info:
+        derivatives("exp(x)", {"x": 0.0}, 101)
+    assert info.value.message == "the order must be at most 100, got 101"
+    # the count of partials is exact, however many digits it has
+    with pytest.raises(ValueProblem) as info:
+        derivatives("x*y*z", {"x": 1.0, "y": 2.0, "z": 3.0}, 100)
+    assert info.value.message.startswith(f"order 100 with 3 variables has {3**100} partials")
 
 
 def test_labels():
