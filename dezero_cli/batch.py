@@ -29,8 +29,9 @@ from itertools import repeat
 import numpy as np
 
 from . import api, render
-from .compiler import Program, compile_expression
-from .errors import DezeroError, ExpressionSyntaxError
+from .compiler import CALL, Program, compile_expression
+from .errors import DezeroError, ExpressionSyntaxError, GraphTooLarge, TimeLimitExceeded
+from .limits import Limits, check_expression_size, enforce, time_limit
 
 FORMATS = ("csv", "tsv", "jsonl")
 DELIMITERS = {"csv": ",", "tsv": "\t"}
@@ -51,6 +52,7 @@ class BatchOptions:
     wrt: tuple[str, ...] | None = None
     order: int = 1
     fail_fast: bool = False
+    limits: Limits = field(default_factory=Limits)  # per record
 
 
 @dataclass
@@ -231,6 +233,7 @@ def _points(source, sink, delim, output_format, options, stats, progress) -> Non
     if output_format != "jsonl":
         writer.write_header(header_text if out_delim == delim else None)
     same = out_delim == delim
+    guard = _Guard(options.limits)
     line0 = 2
     for block in _blocks(source):
         lines, undecodable = _lines(block)
@@ -240,7 +243,7 @@ def _points(source, sink, delim, output_format, options, stats, progress) -> Non
         columns = {
             name: _column(cells[index[name]], name, line0, errors) for name in program.variables
         }
-        rows, good = _evaluate(program, columns, n, errors, wrt, options.order)
+        rows, good = _evaluate(guard, program, columns, n, errors, wrt, options.order, line0)
         text = lines if same else None
         count = writer.write_points(text, cells, rows, good, errors, line0, n, stats)
         stats.records += count
@@ -281,15 +284,112 @@ def _split(lines, delim, ncols, block, errors, line0) -> list[list[str]]:
     return columns
 
 
-def _evaluate(program, columns, n, errors, wrt, order) -> tuple[api.Rows | None, np.ndarray]:
-    """Evaluate the rows without errors, and say which rows those are (None: all)."""
-    if not errors:
-        return api.grad_rows(program, columns, n, wrt, order), None
-    good = np.setdiff1d(np.arange(n), np.fromiter(errors, dtype=np.intp))
-    if not good.size:
-        return None, good
-    columns = {name: col[good] for name, col in columns.items()}
-    return api.grad_rows(program, columns, good.size, wrt, order), good
+def _evaluate(guard, program, columns, n, errors, wrt, order, line0):
+    """Evaluate the rows without errors, and say which rows those are (None: all).
+
+    Rows that meet a limit become errors too.
+    """
+    good = None
+    if errors:
+        good = np.setdiff1d(np.arange(n), np.fromiter(errors, dtype=np.intp))
+        if not good.size:
+            return None, good
+        columns = {name: col[good] for name, col in columns.items()}
+    m = n if good is None else good.size
+    rows, done = guard.rows(program, columns, m, wrt, order)
+    if done < m:  # the rest met a limit
+        where = np.arange(n) if good is None else good
+        for i in where[done:].tolist():
+            errors[i] = f"line {line0 + i}: {guard.hopeless[program.text]}"
+        good = where[:done]
+    return rows, good
+
+
+class _Guard:
+    """Evaluates rows under the limits, which hold per record.
+
+    Rows that share an expression are evaluated together, as one graph over all of them; when
+    that meets a limit (too many nodes for so many values, or too long), the rows are split in
+    halves until the pieces fit, and later evaluations of the expression start from the piece
+    size that worked. A single record that meets a limit on its own fails, and so does every
+    later record of the same expression, without being tried: its graph would be the same.
+    """
+
+    def __init__(self, limits: Limits):
+        self.limits = limits
+        self.piece: dict[str, int] = {}  # expression -> most rows per evaluation that fit
+        self.hopeless: dict[str, str] = {}  # expression -> the error its records get
+
+    def rows(self, program: Program, columns, n: int, wrt, order) -> tuple[api.Rows | None, int]:
+        """The results of the first `done` of the `n` rows, and `done`; the others failed."""
+        text = program.text
+        if text in self.hopeless:
+            return None, 0
+        size = self.piece.get(text) or self._first_piece(program, n)
+        parts: list[api.Rows] = []
+        start = 0
+        while start < n:
+            stop = min(start + size, n)
+            part = columns if stop - start == n else {k: c[start:stop] for k, c in columns.items()}
+            try:
+                with enforce(self.limits):
+                    parts.append(api.grad_rows(program, part, stop - start, wrt, order))
+            except (GraphTooLarge, TimeLimitExceeded) as exc:
+                if stop - start == 1:
+                    _remember(self.hopeless, text, exc.message)
+                    return _concat(parts), start
+                size = (stop - start + 1) // 2
+                _remember(self.piece, text, size)
+                continue
+            start = stop
+        return _concat(parts), n
+
+    def _first_piece(self, program: Program, n: int) -> int:
+        """Rows that surely fit the node limit at order 1, where each call records one node.
+
+        A node of m rows counts 1 + m // 64 (limits.py): splitting ahead of time saves building
+        a graph of too many values only to throw it away.
+        """
+        limit = self.limits.max_nodes
+        if limit is None or n <= 64:
+            return n
+        calls = sum(1 for kind, _, _ in program.steps if kind == CALL)
+        if not calls or limit // calls < 2:
+            return n
+        return min(n, (limit // calls - 1) * 64 + 63)
+
+
+def _remember(memo: dict, key, value, most: int = 4096) -> None:
+    if len(memo) >= most:
+        memo.clear()
+    memo[key] = value
+
+
+def _concat(parts: list[api.Rows]) -> api.Rows | None:
+    """One Rows of the pieces' rows, in order."""
+    if len(parts) <= 1:
+        return parts[0] if parts else None
+
+    def cat(get):
+        return np.concatenate([get(p) for p in parts])
+
+    first = parts[0]
+    inputs = {name: cat(lambda p, name=name: p.inputs[name]) for name in first.inputs}
+    grads = None
+    if first.grad is not None:
+        grads = {name: cat(lambda p, name=name: p.grad[name]) for name in first.grad}
+    derivatives = None
+    if first.derivatives is not None:
+        derivatives = [
+            {key: cat(lambda p, k=k, key=key: p.derivatives[k][key]) for key in level}
+            for k, level in enumerate(first.derivatives)
+        ]
+    rows = api.Rows(first.expr, inputs, cat(lambda p: p.value), grads, [], derivatives)
+    offset = 0
+    for p in parts:
+        rows.row_warnings.update((offset + i, w) for i, w in p.row_warnings.items())
+        offset += p.value.shape[0]
+    return rows
 
 
 def _labels(wrt: tuple[str, ...], order: int) -> list[tuple[str, tuple[str, ...]]]:
@@ -456,18 +556,18 @@ def _records(source, sink, options, stats, progress) -> None:
     line0 = 1
     pending: list[bytes] = []
     size = 0
-    programs: dict[str, Program | DezeroError] = {}
+    memo = _Memo(options.limits)
     for block in _blocks(source):
         pending.append(block)
         size += block.count(b"\n")
         if size >= RECORD_WINDOW:
             window = b"".join(pending)
             pending, size = [], 0
-            line0 = _record_window(window, line0, sink, options, stats, progress, programs)
+            line0 = _record_window(window, line0, sink, options, stats, progress, memo)
             if stats.stopped:
                 return
     if pending:
-        _record_window(b"".join(pending), line0, sink, options, stats, progress, programs)
+        _record_window(b"".join(pending), line0, sink, options, stats, progress, memo)
 
 
 RESERVED = frozenset(["expr", "inputs", "value", "grad", "warnings", "derivatives", "error"])
@@ -483,7 +583,16 @@ class _Group:
     passed: list[dict] = field(default_factory=list)
 
 
-def _record_window(block, line0, sink, options, stats, progress, programs) -> int:
+class _Memo:
+    """What records mode keeps from window to window: compiled expressions (or their errors),
+    and the guard that holds the limits."""
+
+    def __init__(self, limits: Limits):
+        self.programs: dict[str, Program | DezeroError] = {}
+        self.guard = _Guard(limits)
+
+
+def _record_window(block, line0, sink, options, stats, progress, memo) -> int:
     """Evaluate a window of records, grouping those that share an expression; write in order."""
     lines, undecodable = _lines(block)
     n = len(lines)
@@ -496,7 +605,7 @@ def _record_window(block, line0, sink, options, stats, progress, programs) -> in
                 raise obj
             if not isinstance(obj, dict):
                 raise _RecordError("a record must be a JSON object")
-            program = options.expr or _program(obj.get("expr"), programs)
+            program = options.expr or _program(obj.get("expr"), memo)
             values = []
             vector = False
             for name in program.variables:
@@ -507,7 +616,8 @@ def _record_window(block, line0, sink, options, stats, progress, programs) -> in
                 values.append(v)
             if vector:
                 # Vector values: an evaluation of its own, exactly as `dezero grad` does it.
-                out[i] = _single(program, values, _passed(obj, program), options)
+                with enforce(options.limits):
+                    out[i] = _single(program, values, _passed(obj, program), options)
                 continue
         except (_RecordError, DezeroError) as exc:
             out[i] = _error_record(exc, line0 + i, obj)
@@ -520,16 +630,24 @@ def _record_window(block, line0, sink, options, stats, progress, programs) -> in
         group.values.append(values)
         group.passed.append(_passed(obj, program))
     for group in groups.values():
+        n_group = len(group.index)
         try:
             wrt = _wrt_for(group.program, options.wrt)
-            table = np.array(group.values, dtype=np.float64).reshape(len(group.index), -1)
+            table = np.array(group.values, dtype=np.float64).reshape(n_group, -1)
             columns = {name: table[:, j] for j, name in enumerate(group.program.variables)}
-            rows = api.grad_rows(group.program, columns, len(group.index), wrt, options.order)
+            rows, done = memo.guard.rows(group.program, columns, n_group, wrt, options.order)
         except DezeroError as exc:
             for i in group.index:
                 out[i] = _error_record(exc, line0 + i, lines[i])
                 failed.append(i)
             continue
+        if done < n_group:  # the rest met a limit
+            exc = _RecordError(memo.guard.hopeless[group.program.text])
+            for i in group.index[done:]:
+                out[i] = _error_record(exc, line0 + i, lines[i])
+                failed.append(i)
+            if not done:
+                continue
         for i, text in zip(group.index, _render_group(group, rows, wrt, options.order)):
             if text is None:
                 out[i] = _error_record(
@@ -601,19 +719,24 @@ def _load_one(line: str):
         return _RecordError("not valid JSON (nested too deep)")
 
 
-def _program(expr, programs: dict) -> Program:
-    """The compiled expression, cached with its error (bounded, like compile_expression's)."""
+def _program(expr, memo: _Memo) -> Program:
+    """The compiled expression, cached with its error (bounded, like compile_expression's).
+
+    The limits on the expression's size and time hold for each record's own expression.
+    """
     if not isinstance(expr, str):
         raise _RecordError('the record has no "expr" string')
+    programs = memo.programs
     program = programs.get(expr)
     if program is None:
         try:
-            program = compile_expression(expr)
+            limits = memo.guard.limits
+            check_expression_size(expr, limits)
+            with time_limit(limits.timeout):
+                program = compile_expression(expr)
         except DezeroError as exc:
             program = exc
-        if len(programs) >= 4096:
-            programs.clear()
-        programs[expr] = program
+        _remember(programs, expr, program)
     if isinstance(program, DezeroError):
         raise program
     return program

@@ -471,8 +471,10 @@ def functions(fmt):
 )
 @click.option("--no-grad", is_flag=True, help="Values only, computed without building a graph.")
 @click.option("--fail-fast", is_flag=True, help="Stop at the first bad record (exit 1).")
+@limit_options()
+@click.pass_context
 def batch(
-    input_path, expr, input_format, output_format, output_path, wrt, order, no_grad, fail_fast
+    ctx, input_path, expr, input_format, output_format, output_path, wrt, order, no_grad, fail_fast
 ):
     """Evaluate many points or records from a file or stdin, streaming, in order.
 
@@ -480,6 +482,7 @@ def batch(
     input columns, then value, grad_NAME for each variable, and error. Without --expr, INPUT
     is JSON Lines with an "expr" field per record. INPUT of - (or none) reads stdin.
     Exit status: 0 all records good, 1 some record failed, 2 unusable arguments.
+    The limits hold per record: a record that meets one gets an error, and the batch goes on.
 
     \b
     Example:
@@ -489,16 +492,24 @@ def batch(
     """
     from . import batch as batch_lib
     from .compiler import compile_expression
+    from .limits import Limits, check_expression_size, time_limit
 
     if no_grad and order != 1:
         raise UserError("--no-grad and --order exclude each other")
+    limits = ctx.meta.get(LIMITS_KEY, Limits())
+    program = None
+    if expr is not None:
+        check_expression_size(expr, limits)
+        with time_limit(limits.timeout):
+            program = compile_expression(expr)
     fmt_in = input_format or batch_lib.format_for(input_path) or ("csv" if expr else "jsonl")
     fmt_out = output_format or fmt_in
     options = batch_lib.BatchOptions(
-        expr=None if expr is None else compile_expression(expr),
+        expr=program,
         wrt=wrt,
         order=0 if no_grad else order,
         fail_fast=fail_fast,
+        limits=limits,
     )
     with (
         _open_input(input_path) as source,

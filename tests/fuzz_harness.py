@@ -51,25 +51,37 @@ def expression_argv(command: str, *extra: str) -> Callable:
     return build
 
 
-def batch_points(case: Input) -> tuple[list[str], bytes | None]:
+def batch_points(*extra: str) -> Callable:
     """`dezero batch --expr EXPR` over a CSV whose columns are the case's options and values."""
-    if case.expr is None:
-        return ["batch", "--expr", "x+y"], case.stdin
-    header = ",".join(option.lstrip("-").rstrip("=") for option, _ in case.values) or "x"
-    row = ",".join(value for _, value in case.values)
-    data = f"{header}\n{row}\n{row}\n".encode("utf-8", "surrogatepass")  # any bytes
-    return ["batch", "--expr", case.expr], data
+
+    def build(case: Input) -> tuple[list[str], bytes | None]:
+        if case.expr is None:
+            return ["batch", "--expr", "x+y", *extra], case.stdin
+        header = ",".join(option.lstrip("-").rstrip("=") for option, _ in case.values) or "x"
+        row = ",".join(value for _, value in case.values)
+        data = f"{header}\n{row}\n{row}\n".encode("utf-8", "surrogatepass")  # any bytes
+        return ["batch", "--expr", case.expr, *extra], data
+
+    return build
 
 
-def batch_records(case: Input) -> tuple[list[str], bytes | None]:
+def batch_records(*extra: str) -> Callable:
     """`dezero batch` over JSON Lines records made of the expression and values."""
-    import json
 
-    if case.expr is None:
-        return ["batch", "--input-format", "jsonl"], case.stdin
-    record = {"expr": case.expr, **{o.lstrip("-").rstrip("="): v for o, v in case.values}}
-    line = json.dumps(record)
-    return ["batch", "--input-format", "jsonl"], f"{line}\n\n{line}\n".encode()
+    def build(case: Input) -> tuple[list[str], bytes | None]:
+        import json
+
+        if case.expr is None:
+            return ["batch", "--input-format", "jsonl", *extra], case.stdin
+        record = {"expr": case.expr, **{o.lstrip("-").rstrip("="): v for o, v in case.values}}
+        line = json.dumps(record)
+        return ["batch", "--input-format", "jsonl", *extra], f"{line}\n\n{line}\n".encode()
+
+    return build
+
+
+# Small limits, so that records meet them: each such record must get an error of its own.
+BATCH_LIMITS = ("--max-nodes", "4", "--max-depth", "3", "--max-length", "60", "--timeout", "5")
 
 
 COMMANDS = {
@@ -82,8 +94,17 @@ COMMANDS = {
         "check", expression_argv("check"), frozenset({0, 1, 2, 124}), verdicts=frozenset({1})
     ),
     "graph": Command("graph", expression_argv("graph", "--order", "1")),
-    "batch-csv": Command("batch-csv", batch_points, frozenset({0, 1, 2}), False),
-    "batch-jsonl": Command("batch-jsonl", batch_records, frozenset({0, 1, 2}), False),
+    "batch-csv": Command("batch-csv", batch_points(), frozenset({0, 1, 2}), False),
+    "batch-jsonl": Command("batch-jsonl", batch_records(), frozenset({0, 1, 2}), False),
+    "batch-csv-limits": Command(
+        "batch-csv-limits", batch_points(*BATCH_LIMITS), frozenset({0, 1, 2, 124}), False
+    ),
+    "batch-jsonl-limits": Command(
+        "batch-jsonl-limits",
+        batch_records("--order", "2", *BATCH_LIMITS),
+        frozenset({0, 1, 2}),
+        False,
+    ),
 }
 
 
