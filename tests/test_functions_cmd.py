@@ -59,20 +59,36 @@ def test_a_new_function_appears_without_touching_the_cli(monkeypatch):
     assert "sine2(x)           1  cos(x), again" in result.stdout.splitlines()
 
 
-def readme_function_names(path: Path = README) -> list[str] | None:
-    """Names in the first column of the Markdown table under `## Functions`, or None."""
+def readme_function_table(path: Path = README) -> list[dict[str, str]] | None:
+    """Rows of the Markdown table under `## Functions`, keyed by its header, or None."""
     if not path.exists():
         return None
     text = path.read_text(encoding="utf-8")
     match = re.search(r"^## Functions[ \t]*\n(.*?)(?=^## |\Z)", text, re.M | re.S)
     if match is None:
         return None
-    names = []
-    rows = [line for line in match.group(1).splitlines() if line.lstrip().startswith("|")]
-    for line in rows[2:]:  # after the header and the |---| line
-        first = line.strip().strip("|").split("|")[0]
-        names.extend(re.findall(r"([A-Za-z_][A-Za-z0-9_]*)\s*\(", first))
-    return names
+    lines = [line.strip() for line in match.group(1).splitlines() if line.lstrip().startswith("|")]
+    # Split on `|` but not on an escaped `\|` (as in `\|x\|`), which is text in the cell.
+    table = [
+        [
+            cell.strip().replace("\\|", "|")
+            for cell in re.split(r"(?<!\\)\|", line[1:].removesuffix("|"))
+        ]
+        for line in lines
+    ]
+    if not table:
+        return []
+    return [dict(zip(table[0], row)) for row in table[2:]]  # after the header and the |---| line
+
+
+def names_in(row: dict[str, str]) -> list[str]:
+    return re.findall(r"([A-Za-z_][A-Za-z0-9_]*)\s*\(", row["function"])
+
+
+def readme_function_names(path: Path = README) -> list[str] | None:
+    """Names in the first column of the Markdown table under `## Functions`, or None."""
+    table = readme_function_table(path)
+    return None if table is None else [name for row in table for name in names_in(row)]
 
 
 def test_readme_function_table_matches_the_registry():
@@ -82,15 +98,31 @@ def test_readme_function_table_matches_the_registry():
     assert sorted(names) == sorted(FUNCTIONS)
 
 
+def test_readme_conventions_are_the_registry_s():
+    table = readme_function_table()
+    if table is None:
+        pytest.skip("README.md has no '## Functions' section yet")
+    for row in table:
+        cls = FUNCTIONS[names_in(row)[0]]
+        # The README marks code with backticks; otherwise the text is the same.
+        assert (row["convention"].replace("`", "") or None) == getattr(cls, "convention", None)
+
+
 def test_the_readme_table_parser(tmp_path):
     readme = tmp_path / "README.md"
     readme.write_text(
         "# dezero\n\n## Functions\n\nSome words.\n\n"
         "| function | arity | derivative |\n|---|---|---|\n"
-        "| `log(x)`, `ln(x)` | 1 | `1 / x` |\n| `pow(a, b)` | 2 | `b * a^(b-1)` |\n\n"
+        "| `log(x)`, `ln(x)` | 1 | `1 / x` |\n| `pow(a, b)` | 2 | `b * a^(b-1)` |\n"
+        "| `abs(x)` | 1 | `sign(x)`, 0 at \\|x\\| = 0 |\n\n"
         "## Next\n\n| `exp(x)` | 1 | not in the section |\n"
     )
-    assert readme_function_names(readme) == ["log", "ln", "pow"]
+    assert readme_function_names(readme) == ["log", "ln", "pow", "abs"]
+    assert readme_function_table(readme)[2] == {
+        "function": "`abs(x)`",
+        "arity": "1",
+        "derivative": "`sign(x)`, 0 at |x| = 0",
+    }
     readme.write_text("# dezero\n\n## Usage\n")
     assert readme_function_names(readme) is None
 
