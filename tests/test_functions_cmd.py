@@ -30,10 +30,38 @@ def test_json_lists_every_registered_name_once():
         cls = FUNCTIONS[row["name"]]
         assert row["arity"] == cls.arity
         assert row["derivative"] == cls.derivative
+        assert row["convention"] == getattr(cls, "convention", None)
+
+
+def test_json_row_exactly():
+    rows = json.loads(CliRunner().invoke(cli, ["functions", "--format", "json"]).stdout)
+    by_name = {row["name"]: row for row in rows}
+    assert by_name["log"] == {
+        "name": "log",
+        "aliases": ["ln"],
+        "arity": 1,
+        "derivative": "1 / x",
+        "convention": "natural logarithm; log(0) is -inf with derivative inf; nan for x < 0 "
+        "(warning)",
+    }
+    assert by_name["sin"]["convention"] is None
 
 
 def test_every_function_states_its_derivative_rule():
     assert [cls.__name__ for cls in classes() if not getattr(cls, "derivative", "")] == []
+
+
+def text_conventions(text: str) -> dict[str, str]:
+    """Each function's convention in the text output, its wrapped lines joined again."""
+    conventions = {}
+    for line in text.splitlines()[1:]:
+        if not line.startswith(" "):
+            name = line.split("(")[0]
+        elif name in conventions:
+            conventions[name] += " " + line.strip()
+        else:
+            conventions[name] = line.strip().removeprefix("convention: ")
+    return conventions
 
 
 def test_text_lines():
@@ -43,7 +71,34 @@ def test_text_lines():
     assert "log(x), ln(x)      1  1 / x" in lines
     assert "dot(a, b)          2  d/da = b;  d/db = a" in lines
     assert "square(x)          1  2 * x" in lines
-    assert len(lines) == 1 + len(classes())
+    assert len([line for line in lines if not line.startswith(" ")]) == 1 + len(classes())
+    assert max(len(line) for line in lines) <= 100
+
+
+def test_text_shows_each_convention_exactly():
+    conventions = text_conventions(CliRunner().invoke(cli, ["functions"]).stdout)
+    expected = {cls.name: cls.convention for cls in classes() if getattr(cls, "convention", None)}
+    assert conventions == expected
+
+
+def test_text_convention_lines():
+    lines = CliRunner().invoke(cli, ["functions"]).stdout.splitlines()
+    square = lines.index("square(x)          1  2 * x")
+    assert lines[square + 1] == "sum(x)             1  1 for each element"  # no convention line
+    assert lines[square + 2] == (
+        "                      convention: sums the elements (per row in batch mode)"
+    )
+    pow_ = lines.index("pow(a, b)          2  d/da = b * a^(b-1);  d/db = a^b * log(a)")
+    assert lines[pow_ + 1 : pow_ + 6] == [
+        "                      convention: the same as a^b. A negative a only with an integer b:"
+        " (-2)^3 is -8",
+        "                                  with d/da = 12 (at every order), and d/db is nan with"
+        " a warning;",
+        "                                  0^0 is 1; at a = 0 only, d/da is 0 where b = 0 and d/db"
+        " is 0 where",
+        "                                  b >= 0 (x^0 has derivative 0 even at x = 0)",
+        "sigmoid(x)         1  sigmoid(x) * (1 - sigmoid(x)) = sigmoid(x) * sigmoid(-x)",
+    ]
 
 
 def test_a_new_function_appears_without_touching_the_cli(monkeypatch):
@@ -53,10 +108,12 @@ def test_a_new_function_appears_without_touching_the_cli(monkeypatch):
         __slots__ = ()
         name = "sine2"
         derivative = "cos(x), again"
+        convention = "the same as sin"
 
     monkeypatch.setitem(FUNCTIONS, "sine2", Sine2)
-    result = CliRunner().invoke(cli, ["functions"])
-    assert "sine2(x)           1  cos(x), again" in result.stdout.splitlines()
+    lines = CliRunner().invoke(cli, ["functions"]).stdout.splitlines()
+    sine2 = lines.index("sine2(x)           1  cos(x), again")
+    assert lines[sine2 + 1] == "                      convention: the same as sin"
 
 
 def readme_function_table(path: Path = README) -> list[dict[str, str]] | None:
