@@ -258,11 +258,42 @@ def test_watchdog_stops_python_code():
 
 
 def test_watchdog_that_does_not_fire_leaves_nothing_behind():
-    before = signal.getsignal(signal.SIGINT), threading.active_count()
+    before = signal.getsignal(signal.SIGINT)
     with _watchdog(0.2):
         spin(0.01)
     spin(0.5)  # well past the deadline: no interrupt arrives
-    assert (signal.getsignal(signal.SIGINT), threading.active_count()) == before
+    assert signal.getsignal(signal.SIGINT) is before
+    assert "dezero-timeout" not in [thread.name for thread in threading.enumerate()]
+
+
+def test_watchdog_firing_as_the_body_ends_lets_no_interrupt_out(monkeypatch):
+    import _thread
+
+    interrupt_main = _thread.interrupt_main
+
+    def late():  # the thread has seen the deadline pass; the body ends before it interrupts
+        time.sleep(0.3)
+        interrupt_main()
+
+    monkeypatch.setattr(_thread, "interrupt_main", late)
+    with _watchdog(0.1):
+        time.sleep(0.2)
+    spin(0.5)  # the interrupt was taken inside the block, not here
+
+
+def test_watchdog_whose_deadline_passes_as_it_starts_cleans_up(monkeypatch):
+    start = threading.Thread.start
+
+    def slow_start(thread):  # the process was busy elsewhere: the deadline passes in here
+        start(thread)
+        spin(0.2)
+
+    monkeypatch.setattr(threading.Thread, "start", slow_start)
+    before = signal.getsignal(signal.SIGINT)
+    with pytest.raises(TimeLimitExceeded), _watchdog(0.01):
+        pass
+    spin(0.2)  # and the thread was stopped: it fires no more
+    assert signal.getsignal(signal.SIGINT) is before
 
 
 def test_watchdog_leaves_a_real_keyboard_interrupt_alone():
@@ -273,6 +304,21 @@ def test_watchdog_leaves_a_real_keyboard_interrupt_alone():
         signal.raise_signal(signal.SIGINT)  # Ctrl-C, through the handler the watchdog set
         spin(1.0)
     assert signal.getsignal(signal.SIGINT) is before
+
+
+def test_watchdog_works_where_ctrl_c_is_ignored():
+    # A background job started from a script ignores SIGINT; interrupt_main alone then does
+    # nothing at all.
+    before = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        with pytest.raises(TimeLimitExceeded), _watchdog(0.1):
+            spin(5.0)
+        with _watchdog(5.0):
+            signal.raise_signal(signal.SIGINT)  # still ignored
+            spin(0.01)
+        assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGINT, before)
 
 
 def test_timeout_through_the_cli_without_setitimer():
