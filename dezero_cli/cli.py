@@ -432,7 +432,7 @@ def check(ctx, expr, var_options, fmt, wrt, eps, rtol, atol):
 @cli.command()
 @format_option
 def functions(fmt):
-    """List the functions with their arity and derivative rule.
+    """List the functions with their arity, derivative rule and convention at the edges.
 
     \b
     Example:

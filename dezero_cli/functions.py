@@ -30,10 +30,11 @@ register("log", "ln")(Log)
 register("pow")(Pow)
 Pow.derivative = "d/da = b * a^(b-1);  d/db = a^b * log(a)"
 Pow.convention = (
-    "a < 0 only with integer b ((-2)^3 = -8, d/da = 12; d/db is nan); 0^0 = 1; "
-    "d/da = 0 where b = 0; d/db = 0 where a = 0 and b >= 0"
+    "the same as a^b. A negative a only with an integer b: (-2)^3 is -8 with d/da = 12 "
+    "(at every order), and d/db is nan with a warning; 0^0 is 1; at a = 0 only, d/da is 0 "
+    "where b = 0 and d/db is 0 where b >= 0 (x^0 has derivative 0 even at x = 0)"
 )
-Log.convention = "log(0) = -inf with derivative inf; log(x < 0) = nan"
+Log.convention = "natural logarithm; log(0) is -inf with derivative inf; nan for x < 0 (warning)"
 
 
 @register("square")
@@ -53,7 +54,7 @@ class Square(Function):
 class Exp(Function):
     __slots__ = ()
     derivative = "exp(x)"
-    convention = "exp(x > 709.78) overflows to inf (a warning says so)"
+    convention = "overflows to inf above x = 709.78, with a warning; its derivative is inf too"
 
     def forward(self, x):
         return np.exp(x)
@@ -66,7 +67,7 @@ class Exp(Function):
 class Sqrt(Function):
     __slots__ = ()
     derivative = "1 / (2 * sqrt(x))"
-    convention = "sqrt(0) = 0 with derivative inf (from the right); sqrt(x < 0) = nan"
+    convention = "sqrt(0) is 0 with derivative inf (also at -0.0); nan for x < 0"
 
     def forward(self, x):
         # + 0.0 turns sqrt(-0.0) = -0.0 into 0.0, so the derivative at 0 is +inf, not -inf.
@@ -117,7 +118,10 @@ class Tan(Function):
 class Tanh(Function):
     __slots__ = ()
     derivative = "1 - tanh(x)^2 = 1 / cosh(x)^2"
-    convention = "computed as 1 / cosh(x)^2: accurate where tanh(x) rounds to +-1"
+    convention = (
+        "derivative computed as 1/cosh(x)^2, so accurate where tanh rounds to 1 or -1 "
+        "(1 - tanh(x)^2 is 0 beyond |x| = 19.1)"
+    )
 
     def forward(self, x):
         return np.tanh(x)
@@ -151,6 +155,7 @@ class Sech2(Function):
 class Sinh(Function):
     __slots__ = ()
     derivative = "cosh(x)"
+    convention = "overflows to inf or -inf beyond |x| = 710.48, with a warning"
 
     def forward(self, x):
         return np.sinh(x)
@@ -163,6 +168,7 @@ class Sinh(Function):
 class Cosh(Function):
     __slots__ = ()
     derivative = "sinh(x)"
+    convention = "overflows to inf beyond |x| = 710.48, with a warning"
 
     def forward(self, x):
         return np.cosh(x)
@@ -175,7 +181,10 @@ class Cosh(Function):
 class Sigmoid(Function):
     __slots__ = ()
     derivative = "sigmoid(x) * (1 - sigmoid(x)) = sigmoid(x) * sigmoid(-x)"
-    convention = "no overflow for any x; derivative computed as sigmoid(x) * sigmoid(-x)"
+    convention = (
+        "1/(1+exp(-x)) without overflow for any x; the derivative keeps full precision "
+        "for large |x|"
+    )
 
     def forward(self, x):
         # exp of -|x| never overflows; each branch divides two well-scaled numbers.
@@ -192,7 +201,7 @@ class Sigmoid(Function):
 class Abs(Function):
     __slots__ = ()
     derivative = "sign(x)"
-    convention = "derivative 0 at x = 0 (and -0.0)"
+    convention = "derivative 0 at x = 0 (and at -0.0)"
 
     def forward(self, x):
         return np.abs(x)
@@ -218,6 +227,7 @@ class Sum(Function):
     __slots__ = ()
     elementwise = False
     derivative = "1 for each element"
+    convention = "sums the elements (per row in batch mode)"
 
     def forward(self, x):
         axes, keepdims = _reduced_axes(np.ndim(x))
@@ -232,6 +242,7 @@ class Mean(Function):
     __slots__ = ()
     elementwise = False
     derivative = "1 / n for each of the n elements"
+    convention = "mean of the elements (per row in batch mode)"
 
     def forward(self, x):
         axes, keepdims = _reduced_axes(np.ndim(x))
@@ -249,6 +260,7 @@ class Dot(Function):
     arity = 2
     elementwise = False
     derivative = "d/da = b;  d/db = a"
+    convention = "sum(a*b); vectors of equal length (a scalar broadcasts)"
 
     def forward(self, x0, x1):
         xy = x0 * x1

@@ -204,23 +204,48 @@ def _alarm(seconds: float):
 
 @contextlib.contextmanager
 def _watchdog(seconds: float):
+    """`_alarm` where there is no setitimer (Windows): a thread has SIGINT's handler, ours
+    for the duration, run in the main thread. It interrupts Python code, not a long C call."""
     import _thread
+    import signal
     import threading
 
-    fired = threading.Event()
+    lock = threading.Lock()
+    stopped = threading.Event()
+    fired = False
 
-    def expire():
-        fired.set()
-        _thread.interrupt_main()
+    def watch():
+        nonlocal fired
+        wait = seconds
+        while not stopped.wait(wait):
+            with lock:  # never once the cleanup below has begun
+                if stopped.is_set():
+                    return
+                fired = True
+                _thread.interrupt_main()
+            wait = 0.05  # and again, as _alarm's timer, in case the exception was swallowed
 
-    timer = threading.Timer(seconds, expire)
-    timer.daemon = True
-    timer.start()
+    def expired(signum, frame):
+        if fired:
+            raise TimeLimitExceeded(seconds)
+        if previous is not signal.SIG_IGN:  # a real Ctrl-C does what it did before
+            (previous if callable(previous) else signal.default_int_handler)(signum, frame)
+
+    # Our own handler: interrupt_main alone does nothing where SIGINT is ignored.
+    previous = signal.getsignal(signal.SIGINT)
+    signal.signal(signal.SIGINT, expired)
     try:
+        # In here: a short deadline can pass while start() waits for the thread to run.
+        threading.Thread(target=watch, name="dezero-timeout", daemon=True).start()
         yield
-    except KeyboardInterrupt:
-        if fired.is_set():
-            raise TimeLimitExceeded(seconds) from None
-        raise
     finally:
-        timer.cancel()
+        # An interrupt the thread made just before it stopped is taken by signal.signal,
+        # which runs pending handlers first: it raises here, not later under the old handler.
+        while True:
+            try:
+                with lock:
+                    stopped.set()
+                signal.signal(signal.SIGINT, signal.SIG_DFL if previous is None else previous)
+                break
+            except TimeLimitExceeded:
+                continue

@@ -75,7 +75,7 @@ def render_check_json(check: CheckResult) -> str:
 
 
 def function_rows() -> list[dict]:
-    """One row per registered function class: name, aliases, arity, derivative rule."""
+    """One row per registered function class: name, aliases, arity, derivative rule, convention."""
     from .functions import FUNCTIONS
 
     rows: dict[type, dict] = {}
@@ -87,6 +87,7 @@ def function_rows() -> list[dict]:
                 "aliases": [],
                 "arity": cls.arity,
                 "derivative": getattr(cls, "derivative", ""),
+                "convention": getattr(cls, "convention", None),
             },
         )
         if name != cls.name:
@@ -94,18 +95,30 @@ def function_rows() -> list[dict]:
     return sorted(rows.values(), key=lambda row: row["name"])
 
 
-def render_functions_text(rows: list[dict]) -> str:
+def render_functions_text(rows: list[dict], width: int = 100) -> str:
+    """A row per function; its convention, if any, wrapped to `width` under the derivative."""
+    import textwrap
+
     def call(row: dict) -> str:
         args = "x" if row["arity"] == 1 else ", ".join("ab"[: row["arity"]])
         names = [row["name"], *row["aliases"]]
         return ", ".join(f"{name}({args})" for name in names)
 
     calls = [call(row) for row in rows]
-    width = max(len(c) for c in calls)
-    header = f"{'function':<{width}}  arity  derivative"
-    lines = [header]
+    call_width = max(len(c) for c in calls)
+    lines = [f"{'function':<{call_width}}  arity  derivative"]
+    label = " " * (call_width + 9) + "convention: "
     for c, row in zip(calls, rows):
-        lines.append(f"{c:<{width}}  {row['arity']:>5}  {row['derivative']}")
+        lines.append(f"{c:<{call_width}}  {row['arity']:>5}  {row['derivative']}")
+        if row["convention"]:
+            lines += textwrap.wrap(
+                row["convention"],
+                width,
+                initial_indent=label,
+                subsequent_indent=" " * len(label),
+                break_long_words=False,
+                break_on_hyphens=False,
+            )
     return "\n".join(lines) + "\n"
 
 

@@ -30,10 +30,38 @@ def test_json_lists_every_registered_name_once():
         cls = FUNCTIONS[row["name"]]
         assert row["arity"] == cls.arity
         assert row["derivative"] == cls.derivative
+        assert row["convention"] == getattr(cls, "convention", None)
+
+
+def test_json_row_exactly():
+    rows = json.loads(CliRunner().invoke(cli, ["functions", "--format", "json"]).stdout)
+    by_name = {row["name"]: row for row in rows}
+    assert by_name["log"] == {
+        "name": "log",
+        "aliases": ["ln"],
+        "arity": 1,
+        "derivative": "1 / x",
+        "convention": "natural logarithm; log(0) is -inf with derivative inf; nan for x < 0 "
+        "(warning)",
+    }
+    assert by_name["sin"]["convention"] is None
 
 
 def test_every_function_states_its_derivative_rule():
     assert [cls.__name__ for cls in classes() if not getattr(cls, "derivative", "")] == []
+
+
+def text_conventions(text: str) -> dict[str, str]:
+    """Each function's convention in the text output, its wrapped lines joined again."""
+    conventions = {}
+    for line in text.splitlines()[1:]:
+        if not line.startswith(" "):
+            name = line.split("(")[0]
+        elif name in conventions:
+            conventions[name] += " " + line.strip()
+        else:
+            conventions[name] = line.strip().removeprefix("convention: ")
+    return conventions
 
 
 def test_text_lines():
@@ -43,7 +71,34 @@ def test_text_lines():
     assert "log(x), ln(x)      1  1 / x" in lines
     assert "dot(a, b)          2  d/da = b;  d/db = a" in lines
     assert "square(x)          1  2 * x" in lines
-    assert len(lines) == 1 + len(classes())
+    assert len([line for line in lines if not line.startswith(" ")]) == 1 + len(classes())
+    assert max(len(line) for line in lines) <= 100
+
+
+def test_text_shows_each_convention_exactly():
+    conventions = text_conventions(CliRunner().invoke(cli, ["functions"]).stdout)
+    expected = {cls.name: cls.convention for cls in classes() if getattr(cls, "convention", None)}
+    assert conventions == expected
+
+
+def test_text_convention_lines():
+    lines = CliRunner().invoke(cli, ["functions"]).stdout.splitlines()
+    square = lines.index("square(x)          1  2 * x")
+    assert lines[square + 1] == "sum(x)             1  1 for each element"  # no convention line
+    assert lines[square + 2] == (
+        "                      convention: sums the elements (per row in batch mode)"
+    )
+    pow_ = lines.index("pow(a, b)          2  d/da = b * a^(b-1);  d/db = a^b * log(a)")
+    assert lines[pow_ + 1 : pow_ + 6] == [
+        "                      convention: the same as a^b. A negative a only with an integer b:"
+        " (-2)^3 is -8",
+        "                                  with d/da = 12 (at every order), and d/db is nan with"
+        " a warning;",
+        "                                  0^0 is 1; at a = 0 only, d/da is 0 where b = 0 and d/db"
+        " is 0 where",
+        "                                  b >= 0 (x^0 has derivative 0 even at x = 0)",
+        "sigmoid(x)         1  sigmoid(x) * (1 - sigmoid(x)) = sigmoid(x) * sigmoid(-x)",
+    ]
 
 
 def test_a_new_function_appears_without_touching_the_cli(monkeypatch):
@@ -53,26 +108,44 @@ def test_a_new_function_appears_without_touching_the_cli(monkeypatch):
         __slots__ = ()
         name = "sine2"
         derivative = "cos(x), again"
+        convention = "the same as sin"
 
     monkeypatch.setitem(FUNCTIONS, "sine2", Sine2)
-    result = CliRunner().invoke(cli, ["functions"])
-    assert "sine2(x)           1  cos(x), again" in result.stdout.splitlines()
+    lines = CliRunner().invoke(cli, ["functions"]).stdout.splitlines()
+    sine2 = lines.index("sine2(x)           1  cos(x), again")
+    assert lines[sine2 + 1] == "                      convention: the same as sin"
 
 
-def readme_function_names(path: Path = README) -> list[str] | None:
-    """Names in the first column of the Markdown table under `## Functions`, or None."""
+def readme_function_table(path: Path = README) -> list[dict[str, str]] | None:
+    """Rows of the Markdown table under `## Functions`, keyed by its header, or None."""
     if not path.exists():
         return None
     text = path.read_text(encoding="utf-8")
     match = re.search(r"^## Functions[ \t]*\n(.*?)(?=^## |\Z)", text, re.M | re.S)
     if match is None:
         return None
-    names = []
-    rows = [line for line in match.group(1).splitlines() if line.lstrip().startswith("|")]
-    for line in rows[2:]:  # after the header and the |---| line
-        first = line.strip().strip("|").split("|")[0]
-        names.extend(re.findall(r"([A-Za-z_][A-Za-z0-9_]*)\s*\(", first))
-    return names
+    lines = [line.strip() for line in match.group(1).splitlines() if line.lstrip().startswith("|")]
+    # Split on `|` but not on an escaped `\|` (as in `\|x\|`), which is text in the cell.
+    table = [
+        [
+            cell.strip().replace("\\|", "|")
+            for cell in re.split(r"(?<!\\)\|", line[1:].removesuffix("|"))
+        ]
+        for line in lines
+    ]
+    if not table:
+        return []
+    return [dict(zip(table[0], row)) for row in table[2:]]  # after the header and the |---| line
+
+
+def names_in(row: dict[str, str]) -> list[str]:
+    return re.findall(r"([A-Za-z_][A-Za-z0-9_]*)\s*\(", row["function"])
+
+
+def readme_function_names(path: Path = README) -> list[str] | None:
+    """Names in the first column of the Markdown table under `## Functions`, or None."""
+    table = readme_function_table(path)
+    return None if table is None else [name for row in table for name in names_in(row)]
 
 
 def test_readme_function_table_matches_the_registry():
@@ -82,15 +155,31 @@ def test_readme_function_table_matches_the_registry():
     assert sorted(names) == sorted(FUNCTIONS)
 
 
+def test_readme_conventions_are_the_registry_s():
+    table = readme_function_table()
+    if table is None:
+        pytest.skip("README.md has no '## Functions' section yet")
+    for row in table:
+        cls = FUNCTIONS[names_in(row)[0]]
+        # The README marks code with backticks; otherwise the text is the same.
+        assert (row["convention"].replace("`", "") or None) == getattr(cls, "convention", None)
+
+
 def test_the_readme_table_parser(tmp_path):
     readme = tmp_path / "README.md"
     readme.write_text(
         "# dezero\n\n## Functions\n\nSome words.\n\n"
         "| function | arity | derivative |\n|---|---|---|\n"
-        "| `log(x)`, `ln(x)` | 1 | `1 / x` |\n| `pow(a, b)` | 2 | `b * a^(b-1)` |\n\n"
+        "| `log(x)`, `ln(x)` | 1 | `1 / x` |\n| `pow(a, b)` | 2 | `b * a^(b-1)` |\n"
+        "| `abs(x)` | 1 | `sign(x)`, 0 at \\|x\\| = 0 |\n\n"
         "## Next\n\n| `exp(x)` | 1 | not in the section |\n"
     )
-    assert readme_function_names(readme) == ["log", "ln", "pow"]
+    assert readme_function_names(readme) == ["log", "ln", "pow", "abs"]
+    assert readme_function_table(readme)[2] == {
+        "function": "`abs(x)`",
+        "arity": "1",
+        "derivative": "`sign(x)`, 0 at |x| = 0",
+    }
     readme.write_text("# dezero\n\n## Usage\n")
     assert readme_function_names(readme) is None
 

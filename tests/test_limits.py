@@ -22,6 +22,7 @@ from dezero_cli.limits import (
     DEFAULT_MAX_LENGTH,
     DEFAULT_MAX_NODES,
     Limits,
+    _watchdog,
     enforce,
     forecast,
     nesting_depth,
@@ -321,6 +322,110 @@ def test_time_limit_raises_our_error_and_refuses_other_threads():
     thread.start()
     thread.join()
     assert errors == ["a time limit can only be set in the main thread"]
+
+
+# The fallback where signal.setitimer does not exist (Windows): a watchdog thread has SIGINT's
+# handler run in the main thread. It runs here for real.
+
+
+def spin(seconds: float) -> None:
+    """Pure Python work (the watchdog interrupts bytecode, not a long call into C)."""
+    end = time.perf_counter() + seconds
+    while time.perf_counter() < end:
+        pass
+
+
+def test_watchdog_stops_python_code():
+    before = signal.getsignal(signal.SIGINT)
+    start = time.perf_counter()
+    with pytest.raises(TimeLimitExceeded) as info, _watchdog(0.2):
+        spin(5.0)
+    assert time.perf_counter() - start < 2.5  # not 5 s: stopped (the bound is loose on purpose)
+    assert info.value.message == "stopped after the time limit of 0.2 s (--timeout)"
+    assert signal.getsignal(signal.SIGINT) is before
+
+
+def test_watchdog_that_does_not_fire_leaves_nothing_behind():
+    before = signal.getsignal(signal.SIGINT)
+    with _watchdog(0.2):
+        spin(0.01)
+    spin(0.5)  # well past the deadline: no interrupt arrives
+    assert signal.getsignal(signal.SIGINT) is before
+    assert "dezero-timeout" not in [thread.name for thread in threading.enumerate()]
+
+
+def test_watchdog_firing_as_the_body_ends_lets_no_interrupt_out(monkeypatch):
+    import _thread
+
+    interrupt_main = _thread.interrupt_main
+
+    def late():  # the thread has seen the deadline pass; the body ends before it interrupts
+        time.sleep(0.3)
+        interrupt_main()
+
+    monkeypatch.setattr(_thread, "interrupt_main", late)
+    with _watchdog(0.1):
+        time.sleep(0.2)
+    spin(0.5)  # the interrupt was taken inside the block, not here
+
+
+def test_watchdog_whose_deadline_passes_as_it_starts_cleans_up(monkeypatch):
+    start = threading.Thread.start
+
+    def slow_start(thread):  # the process was busy elsewhere: the deadline passes in here
+        start(thread)
+        spin(0.2)
+
+    monkeypatch.setattr(threading.Thread, "start", slow_start)
+    before = signal.getsignal(signal.SIGINT)
+    with pytest.raises(TimeLimitExceeded), _watchdog(0.01):
+        pass
+    spin(0.2)  # and the thread was stopped: it fires no more
+    assert signal.getsignal(signal.SIGINT) is before
+
+
+def test_watchdog_leaves_a_real_keyboard_interrupt_alone():
+    before = signal.getsignal(signal.SIGINT)
+    with pytest.raises(KeyboardInterrupt), _watchdog(5.0):
+        raise KeyboardInterrupt
+    with pytest.raises(KeyboardInterrupt), _watchdog(5.0):
+        signal.raise_signal(signal.SIGINT)  # Ctrl-C, through the handler the watchdog set
+        spin(1.0)
+    assert signal.getsignal(signal.SIGINT) is before
+
+
+def test_watchdog_works_where_ctrl_c_is_ignored():
+    # A background job started from a script ignores SIGINT; interrupt_main alone then does
+    # nothing at all.
+    before = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        with pytest.raises(TimeLimitExceeded), _watchdog(0.1):
+            spin(5.0)
+        with _watchdog(5.0):
+            signal.raise_signal(signal.SIGINT)  # still ignored
+            spin(0.01)
+        assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGINT, before)
+
+
+def test_timeout_through_the_cli_without_setitimer():
+    import subprocess
+
+    code = (
+        "import signal, sys; del signal.setitimer; from dezero_cli.cli import main; "
+        "raise SystemExit(main(sys.argv[1:]))"
+    )
+    argv = ["grad", "-", "--x", "0.5", "--timeout", "0.5"]
+    # 300,000 nested calls: about 3 s of parsing, building and backward without a limit.
+    outcome = subprocess.run(
+        [sys.executable, "-c", code, *argv], input=nested(300_000).encode(), capture_output=True
+    )
+    assert (outcome.returncode, outcome.stdout, outcome.stderr) == (
+        124,
+        b"",
+        b"error: stopped after the time limit of 0.5 s (--timeout)\n",
+    )
 
 
 # Standard input that cannot be used.
