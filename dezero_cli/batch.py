@@ -103,8 +103,12 @@ def run(
 # Reading ------------------------------------------------------------------------------------
 
 
-def _blocks(source) -> Iterator[bytes]:
-    """Blocks of whole lines, each returned as soon as it is available (pipes stream)."""
+def _blocks(source, cap: int | None = None) -> Iterator[tuple[bytes, list[int]]]:
+    """Blocks of whole lines, each returned as soon as it is available (pipes stream).
+
+    A line longer than `cap` bytes is never held whole: it is read past, and stands in the
+    block as an empty line whose index comes with the block.
+    """
     size = BLOCK_BYTES
     fd = _pipe_fd(source)
     # A file is read in full blocks; a pipe gives what has arrived, so results are not held up.
@@ -120,9 +124,35 @@ def _blocks(source) -> Iterator[bytes]:
             if not more:
                 break
             block += more
+        long: list[int] = []
         if not block.endswith(b"\n"):
-            block += source.readline()
-        yield block
+            start = block.rfind(b"\n") + 1
+            if cap is None:
+                block += source.readline()
+            else:
+                room = max(cap - (len(block) - start), 0) + 1
+                rest = source.readline(room)
+                if len(rest) == room and not rest.endswith(b"\n"):  # more than `cap` bytes
+                    block = block[:start] + b"\n"
+                    long.append(block.count(b"\n") - 1)
+                    _skip_line(source)
+                else:
+                    block += rest
+        yield block, long
+
+
+def _skip_line(source) -> None:
+    """Read past the rest of the current line, a block at a time."""
+    while True:
+        part = source.readline(BLOCK_BYTES)
+        if not part or part.endswith(b"\n"):
+            return
+
+
+def line_cap(limits: Limits) -> int | None:
+    """The longest input line batch reads: room for an expression of --max-length characters
+    written as JSON (\\uXXXX escapes take 6 bytes) and 1 MiB of other fields."""
+    return None if limits.max_length is None else 6 * limits.max_length + (1 << 20)
 
 
 def _pipe_fd(source) -> int | None:
@@ -141,24 +171,25 @@ def _ready(fd: int) -> bool:
         return False
 
 
-def _lines(block: bytes) -> tuple[list[str], set[int]]:
-    """The block's lines as text, and the indexes of lines that are not UTF-8."""
+def _lines(block: bytes, long: list[int], cap: int | None) -> tuple[list[str], dict[int, str]]:
+    """The block's lines as text, and why each line that cannot be used cannot be."""
+    bad: dict[int, str] = {}
     try:
-        text = block.decode("utf-8")
-        bad: set[int] = set()
-        lines = text.split("\n")
+        lines = block.decode("utf-8").split("\n")
     except UnicodeDecodeError:
-        lines, bad = [], set()
+        lines = []
         for i, raw in enumerate(block.split(b"\n")):
             try:
                 lines.append(raw.decode("utf-8"))
             except UnicodeDecodeError:
                 lines.append(raw.decode("utf-8", "replace"))
-                bad.add(i)
+                bad[i] = "not UTF-8 text"
     if lines and lines[-1] == "":
         lines.pop()
     if b"\r" in block:  # CRLF line ends
         lines = [line[:-1] if line.endswith("\r") else line for line in lines]
+    for i in long:
+        bad[i] = f"the line is longer than {cap} bytes, the most --max-length allows"
     return lines, bad
 
 
@@ -203,7 +234,10 @@ def _column(texts: list[str], name: str, line0: int, errors: dict[int, str]) -> 
 
 def _points(source, sink, delim, output_format, options, stats, progress) -> None:
     program = options.expr
-    header_raw = source.readline()
+    cap = line_cap(options.limits)
+    header_raw = source.readline(-1 if cap is None else cap + 1)
+    if cap is not None and len(header_raw) > cap and not header_raw.endswith(b"\n"):
+        raise BatchError(f"the header line (line 1) is longer than {cap} bytes")
     try:
         header_text = header_raw.decode("utf-8-sig").rstrip("\r\n")  # -sig: Excel's BOM
     except UnicodeDecodeError:
@@ -235,10 +269,10 @@ def _points(source, sink, delim, output_format, options, stats, progress) -> Non
     same = out_delim == delim
     guard = _Guard(options.limits)
     line0 = 2
-    for block in _blocks(source):
-        lines, undecodable = _lines(block)
+    for block, long in _blocks(source, cap):
+        lines, bad = _lines(block, long, cap)
         n = len(lines)
-        errors: dict[int, str] = {i: f"line {line0 + i}: not UTF-8 text" for i in undecodable}
+        errors: dict[int, str] = {i: f"line {line0 + i}: {why}" for i, why in bad.items()}
         cells = _split(lines, delim, len(header), block, errors, line0)
         columns = {
             name: _column(cells[index[name]], name, line0, errors) for name in program.variables
@@ -555,19 +589,22 @@ def _records(source, sink, options, stats, progress) -> None:
     """Each line an object; values of the expression's variables are its fields."""
     line0 = 1
     pending: list[bytes] = []
+    long: list[int] = []  # lines of the window too long to read (indexes in the window)
     size = 0
     memo = _Memo(options.limits)
-    for block in _blocks(source):
+    for block, too_long in _blocks(source, memo.cap):
+        long.extend(size + i for i in too_long)
         pending.append(block)
         size += block.count(b"\n")
         if size >= RECORD_WINDOW:
             window = b"".join(pending)
-            pending, size = [], 0
-            line0 = _record_window(window, line0, sink, options, stats, progress, memo)
+            line0 = _record_window(window, long, line0, sink, options, stats, progress, memo)
+            pending, long, size = [], [], 0
             if stats.stopped:
                 return
     if pending:
-        _record_window(b"".join(pending), line0, sink, options, stats, progress, memo)
+        window = b"".join(pending)
+        _record_window(window, long, line0, sink, options, stats, progress, memo)
 
 
 RESERVED = frozenset(["expr", "inputs", "value", "grad", "warnings", "derivatives", "error"])
@@ -590,16 +627,17 @@ class _Memo:
     def __init__(self, limits: Limits):
         self.programs: dict[str, Program | DezeroError] = {}
         self.guard = _Guard(limits)
+        self.cap = line_cap(limits)
 
 
-def _record_window(block, line0, sink, options, stats, progress, memo) -> int:
+def _record_window(block, long, line0, sink, options, stats, progress, memo) -> int:
     """Evaluate a window of records, grouping those that share an expression; write in order."""
-    lines, undecodable = _lines(block)
+    lines, bad = _lines(block, long, memo.cap)
     n = len(lines)
     out: list[str] = [""] * n
     failed: list[int] = []
     groups: dict[str, _Group] = {}
-    for i, obj in enumerate(_load_all(lines, undecodable)):
+    for i, obj in enumerate(_load_all(lines, bad)):
         try:
             if isinstance(obj, _RecordError):
                 raise obj
@@ -687,23 +725,20 @@ def _reject_constant(name: str):
     raise _RecordError(f'{name} is not JSON: write the value as a string such as "nan"')
 
 
-def _load_all(lines: list[str], undecodable: set[int]) -> list:
+def _load_all(lines: list[str], bad: dict[int, str]) -> list:
     """Each line's JSON value, or the _RecordError saying why it has none.
 
     One json.loads of the whole window when every line is well formed (much less overhead than
     one call per line); otherwise line by line, so one bad line spoils nothing else.
     """
-    if not undecodable and lines:
+    if not bad and lines:
         try:
             objs = json.loads("[" + ",".join(lines) + "]", parse_constant=_reject_constant)
             if len(objs) == len(lines):
                 return objs
         except (ValueError, RecursionError, _RecordError):
             pass
-    return [
-        _RecordError("not UTF-8 text") if i in undecodable else _load_one(line)
-        for i, line in enumerate(lines)
-    ]
+    return [_RecordError(bad[i]) if i in bad else _load_one(line) for i, line in enumerate(lines)]
 
 
 def _load_one(line: str):

@@ -188,3 +188,37 @@ def test_points_mode_timeout_counts_per_record_not_per_batch():
     code, out, err = run(["--expr", "x*y + sin(x)", "--timeout", "0.2"], points(40_000))
     assert (code, err) == (0, "")
     assert len(out.splitlines()) == 40_001
+
+
+def test_a_line_longer_than_the_limit_allows_is_never_held_whole():
+    # --max-length 3 allows lines of 6 * 3 bytes plus 1 MiB; the long line is read past, the
+    # lines around it are unaffected, in both modes.
+    cap = 6 * 3 + (1 << 20)
+    message = f"the line is longer than {cap} bytes, the most --max-length allows"
+    long_cell = "9" * (cap + 1)
+    code, out, _ = run(["--expr", "x+1", "--max-length", "3"], f"x\n1\n{long_cell}\n2\n")
+    assert code == 1
+    assert out == f'x,value,grad_x,error\n1,2.0,1.0,\n,,,"line 3: {message}"\n2,3.0,1.0,\n'
+    at_cap = "0" * (cap - 1) + "1"  # exactly `cap` bytes: read, and the number 1
+    code, out, _ = run(["--expr", "x+1", "--max-length", "3", "--no-grad"], f"x\n{at_cap}\n")
+    assert (code, out) == (0, f"x,value,error\n{at_cap},2.0,\n")
+    records = [
+        {"expr": "x+1", "x": 1},
+        {"expr": "x+1", "x": 1, "pad": "a" * cap},
+        {"expr": "x*2", "x": 1},
+    ]
+    text = "".join(json.dumps(r) + "\n" for r in records)
+    code, out, _ = run(["--max-length", "3"], text)
+    assert code == 1
+    assert [json.loads(line).get("error") for line in out.splitlines()] == [
+        None,
+        f"line 2: {message}",
+        None,
+    ]
+
+
+def test_a_header_line_longer_than_the_limit_allows_is_a_usage_error():
+    header = "x" + "," * (6 * 3 + (1 << 20))
+    code, out, err = run(["--expr", "x+1", "--max-length", "3"], header + "\n1\n")
+    assert (code, out) == (2, "")
+    assert err == f"error: the header line (line 1) is longer than {6 * 3 + (1 << 20)} bytes\n"
