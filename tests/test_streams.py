@@ -1,0 +1,111 @@
+"""Every command, run as a real process, against a reader that goes away, Ctrl-C, and standard
+input that cannot be used: each ends with its documented exit status and at most one
+`error:` line, never a traceback."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+DEZERO = [sys.executable, "-m", "dezero_cli"]
+
+# Each command with arguments that make it print something; EXPR "-" reads standard input.
+COMMANDS = {
+    "grad": ["grad", "-", "--x", "0.5"],
+    "eval": ["eval", "-", "--x", "0.5"],
+    "check": ["check", "-", "--x", "0.5"],
+    "graph": ["graph", "-", "--x", "0.5"],
+    "batch": ["batch", "--expr", "sin(x)"],
+    "functions": ["functions"],
+}
+STDIN = {"batch": b"x\n" + b"0.5\n" * 100_000, "functions": b""}
+
+
+def start(argv: list[str], **kwargs) -> subprocess.Popen:
+    env = {**os.environ, "NO_COLOR": "1"}
+    return subprocess.Popen([*DEZERO, *argv], stdin=subprocess.PIPE, env=env, **kwargs)
+
+
+def wait_for_read(proc: subprocess.Popen, timeout: float = 60) -> None:
+    """Until the process waits on its standard input: past start-up, inside dezero's code."""
+    deadline = time.monotonic() + timeout
+    wchan = f"/proc/{proc.pid}/wchan"
+    if not os.path.exists(wchan):  # no /proc: give start-up ample time instead
+        time.sleep(3)
+        return
+    while time.monotonic() < deadline:
+        with open(wchan) as f:
+            if "pipe_read" in f.read():
+                return
+        time.sleep(0.01)
+    raise AssertionError("the process never read its standard input")
+
+
+@pytest.mark.parametrize("name", sorted(COMMANDS))
+def test_a_reader_that_went_away_ends_quietly_with_0(name):
+    read, write = os.pipe()
+    os.close(read)  # the reader is gone before the command writes a byte
+    proc = start(COMMANDS[name], stdout=write, stderr=subprocess.PIPE)
+    os.close(write)
+    _, err = proc.communicate(STDIN.get(name, b"sin(x)"), timeout=60)
+    assert (proc.returncode, err) == (0, b"")
+
+
+@pytest.mark.parametrize("name", sorted(set(COMMANDS) - {"functions"}))
+def test_ctrl_c_exits_130_with_one_line(name):
+    proc = start(COMMANDS[name], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        if name == "batch":  # batch is reading rows as they come: let it have some first
+            proc.stdin.write(b"x\n0.5\n")
+            proc.stdin.flush()
+            proc.stdout.readline()
+        wait_for_read(proc)
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode == 130
+    assert err == b"error: interrupted\n"
+
+
+@pytest.mark.parametrize("name", ["grad", "eval", "check", "graph"])
+@pytest.mark.parametrize(
+    ("stdin", "message"),
+    [
+        (b"sin(x\xff)", b"error: the expression on standard input is not UTF-8 (byte 5)\n"),
+        (b"", b"error: standard input is empty: expected an expression\n"),
+        (None, b"error: standard input is closed: give the expression as an argument\n"),
+    ],
+)
+def test_unusable_standard_input_for_every_expression_command(name, stdin, message):
+    if stdin is None:  # a closed descriptor 0, as `dezero grad - <&-` gives
+        proc = subprocess.run(
+            [*DEZERO, *COMMANDS[name]], stdin=subprocess.DEVNULL, capture_output=True,
+            preexec_fn=lambda: os.close(0), check=False,
+        )  # fmt: skip
+    else:
+        proc = subprocess.run([*DEZERO, *COMMANDS[name]], input=stdin, capture_output=True)
+    assert (proc.returncode, proc.stdout, proc.stderr) == (2, b"", message)
+
+
+def test_batch_with_unusable_standard_input():
+    # An empty table has no header naming the variables: exit 2. Empty JSON Lines: no
+    # records, a warning, exit 0. A line that is not UTF-8: that record's error, exit 1.
+    proc = subprocess.run([*DEZERO, "batch", "--expr", "x"], input=b"", capture_output=True)
+    assert (proc.returncode, proc.stdout) == (2, b"")
+    assert proc.stderr == (
+        b"error: the input has no header line naming the variables (line 1 is empty)\n"
+    )
+    proc = subprocess.run([*DEZERO, "batch"], input=b"", capture_output=True)
+    assert (proc.returncode, proc.stdout) == (0, b"")
+    assert proc.stderr == b"warning: the input has no records: nothing to evaluate\n"
+    proc = subprocess.run(
+        [*DEZERO, "batch", "--expr", "x"], input=b"x\n\xff\n", capture_output=True
+    )
+    assert proc.returncode == 1
+    assert proc.stdout == b"x,value,grad_x,error\n\xef\xbf\xbd,,,line 2: not UTF-8 text\n"
