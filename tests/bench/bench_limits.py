@@ -10,6 +10,10 @@ baseline's:
   limit on   the current engine under `enforce(Limits())`, the default 2,000,000 nodes
 With --at-limit it also builds a chain until the default limit stops it, in a child process,
 and reports the time and peak memory it took to get there.
+With --batch it runs `dezero batch` over 50,000 rows of an expression of 3,000 terms (about
+9,000 nodes: one graph over a whole chunk would hold 3.6 GB of values), under the default
+limit and with --max-nodes 0, alternating, and reports wall time and peak memory of each and
+their ratios.
 """
 
 from __future__ import annotations
@@ -127,15 +131,52 @@ def at_limit() -> None:
     print(f"{elapsed:.2f} {peak:.0f} {message}")
 
 
+def batch_large(repeat: int) -> None:
+    """`dezero batch` on a large expression: what splitting chunks to fit the limit costs."""
+    import os
+    import tempfile
+
+    expr = "+".join(f"sin(x*{i})" for i in range(3000))
+    rows = "x,y\n" + "".join(f"{i / 1000},{i % 7}\n" for i in range(50_000))
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "points.csv")
+        with open(path, "w") as f:
+            f.write(rows)
+        variants = {"default limit": [], "--max-nodes 0": []}
+        for _ in range(repeat):
+            for name, extra in (("default limit", []), ("--max-nodes 0", ["--max-nodes", "0"])):
+                argv = [sys.executable, "-m", "dezero_cli", "batch", path, "--expr", expr, *extra]
+                t = time.perf_counter()
+                proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL)
+                _, status, usage = os.wait4(proc.pid, 0)  # this child's own peak memory
+                proc.returncode = os.waitstatus_to_exitcode(status)
+                assert proc.returncode == 0, proc.returncode
+                variants[name].append((time.perf_counter() - t, usage.ru_maxrss / 1024))
+    base = statistics.median(t for t, _ in variants["--max-nodes 0"])
+    peak_base = statistics.median(p for _, p in variants["--max-nodes 0"])
+    print(f"batch, 50,000 rows of a 3,000-term expression, median of {repeat}")
+    for name, runs in variants.items():
+        m = statistics.median(t for t, _ in runs)
+        p = statistics.median(p for _, p in runs)
+        print(
+            f"{name:14} {m:7.2f} s  ratio {m / base:5.2f}   peak RSS {p:7,.0f} MB  "
+            f"ratio {p / peak_base:5.2f}"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--ops", type=int, default=200_000)
     parser.add_argument("--repeat", type=int, default=7)
     parser.add_argument("--at-limit", action="store_true")
+    parser.add_argument("--batch", action="store_true")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         at_limit()
+        return
+    if args.batch:
+        batch_large(min(args.repeat, 3))
         return
     variants = ["baseline", "no limit", "limit on"]
     times: dict[str, list[float]] = {v: [] for v in variants}
