@@ -197,8 +197,10 @@ def output_options(f):
     return expr_argument(var_option(format_option(quiet_option(f))))
 
 
-def limit_options(graph: bool = True):
+def limit_options(graph: bool = True, per_record: bool = False):
     """--timeout, --max-length, --max-depth and (for commands that build graphs) --max-nodes.
+
+    With `per_record` (batch) the help says that the limits hold for each record.
 
     The values go to `ctx.meta`, where ExpressionCommand.invoke and read_expression find them,
     so command functions need no parameters for them.
@@ -230,6 +232,9 @@ def limit_options(graph: bool = True):
         ("--timeout", "timeout", click.FloatRange(min=0, min_open=True, max=1e9), "SECONDS",
          "Stop with exit status 124 after this much wall time.  [default: none]"),
     ]  # fmt: skip
+    if per_record:
+        table[-1] = (*table[-1][:4], "Most wall time for each record; a record over it gets an "
+                     "error and the batch goes on.  [default: none]")  # fmt: skip
 
     def add(f):
         for option, field, kind, metavar, text in reversed(table):
@@ -471,7 +476,7 @@ def functions(fmt):
 )
 @click.option("--no-grad", is_flag=True, help="Values only, computed without building a graph.")
 @click.option("--fail-fast", is_flag=True, help="Stop at the first bad record (exit 1).")
-@limit_options()
+@limit_options(per_record=True)
 @click.pass_context
 def batch(
     ctx, input_path, expr, input_format, output_format, output_path, wrt, order, no_grad, fail_fast
