@@ -109,3 +109,28 @@ def test_batch_with_unusable_standard_input():
     )
     assert proc.returncode == 1
     assert proc.stdout == b"x,value,grad_x,error\n\xef\xbf\xbd,,,line 2: not UTF-8 text\n"
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["batch", "--expr", "x", "{dir}"], "cannot read {dir}: Is a directory"),
+        (["batch", "--expr", "x", "{dir}/missing.csv"],
+         "cannot read {dir}/missing.csv: No such file or directory"),
+        (["batch", "--expr", "x", "{dir}/points.csv", "-o", "{dir}"],
+         "cannot write {dir}: Is a directory"),
+        (["batch", "--expr", "x", "{dir}/points.csv", "-o", "{dir}/no/such.csv"],
+         "cannot write {dir}/no/such.csv: No such file or directory"),
+        (["graph", "x", "--x", "1", "-o", "{dir}/no/such.dot"],
+         "cannot write '{dir}/no/such.dot': No such file or directory"),
+        (["graph", "x", "--x", "1", "-o", "{dir}/sub.dot"],
+         "cannot write '{dir}/sub.dot': Is a directory"),
+    ],
+)  # fmt: skip
+def test_files_that_cannot_be_used(tmp_path, argv, message):
+    (tmp_path / "points.csv").write_text("x\n1\n")
+    (tmp_path / "sub.dot").mkdir()
+    argv = [a.format(dir=tmp_path) for a in argv]
+    proc = subprocess.run([*DEZERO, *argv], stdin=subprocess.DEVNULL, capture_output=True)
+    assert (proc.returncode, proc.stdout) == (2, b"")
+    assert proc.stderr.decode() == f"error: {message.format(dir=tmp_path)}\n"
