@@ -36,7 +36,7 @@ def test_wheel_contains_the_grammar(wheel):
         packaged = z.read(GRAMMAR_IN_WHEEL).decode()
         entry_points = z.read(next(n for n in names if n.endswith(".dist-info/entry_points.txt")))
     assert packaged == (ROOT / "grammar" / "expression.lark").read_text(encoding="utf-8")
-    assert "dezero = dezero_cli.cli:main" in entry_points.decode()
+    assert "dezero = dezero_cli.launch:main" in entry_points.decode()
     assert not [n for n in names if n.startswith(("tests/", "grammar/"))]
 
 

@@ -134,3 +134,40 @@ def test_files_that_cannot_be_used(tmp_path, argv, message):
     proc = subprocess.run([*DEZERO, *argv], stdin=subprocess.DEVNULL, capture_output=True)
     assert (proc.returncode, proc.stdout) == (2, b"")
     assert proc.stderr.decode() == f"error: {message.format(dir=tmp_path)}\n"
+
+
+def test_ctrl_c_while_still_importing_gives_our_line_not_a_traceback():
+    # From the moment the entry module loads (before Click, numpy and the rest are imported).
+    code = (
+        "import os, signal, time\n"
+        "import dezero_cli.launch\n"
+        "os.kill(os.getpid(), signal.SIGINT)\n"
+        "time.sleep(30)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=60)
+    assert (proc.returncode, proc.stdout, proc.stderr) == (130, b"", b"error: interrupted\n")
+
+
+def test_the_entry_module_hands_ctrl_c_back_and_leaves_an_ignored_one_alone():
+    code = (
+        "import signal, sys\n"
+        "ignore = sys.argv[1] == 'ignore'\n"
+        "if ignore: signal.signal(signal.SIGINT, signal.SIG_IGN)\n"
+        "import dezero_cli.launch as launch\n"
+        "expected = signal.SIG_IGN if ignore else launch._interrupted\n"
+        "assert signal.getsignal(signal.SIGINT) is expected\n"
+        "sys.argv = ['dezero', 'eval', '1']\n"
+        "assert launch.main() == 0\n"
+        "expected = signal.SIG_IGN if ignore else signal.default_int_handler\n"
+        "assert signal.getsignal(signal.SIGINT) is expected\n"
+    )
+    for how in ("default", "ignore"):
+        proc = subprocess.run([sys.executable, "-c", code, how], capture_output=True)
+        assert (proc.returncode, proc.stdout, proc.stderr) == (0, b"f = 1.0\n", b""), how
+
+
+def test_the_installed_command_starts_from_the_entry_module():
+    from importlib.metadata import entry_points
+
+    (point,) = [p for p in entry_points(group="console_scripts") if p.name == "dezero"]
+    assert point.value == "dezero_cli.launch:main"
