@@ -51,14 +51,16 @@ def expression_argv(command: str, *extra: str) -> Callable:
     return build
 
 
-def batch_points(*extra: str) -> Callable:
-    """`dezero batch --expr EXPR` over a CSV whose columns are the case's options and values."""
+def batch_points(*extra: str, delimiter: str = ",") -> Callable:
+    """`dezero batch --expr EXPR` over a table whose columns are the case's options and values
+    (CSV; TSV with a tab as `delimiter`, which needs `--input-format tsv` in `extra`)."""
 
     def build(case: Input) -> tuple[list[str], bytes | None]:
         if case.expr is None:
             return ["batch", "--expr", "x+y", *extra], case.stdin
-        header = ",".join(option.lstrip("-").rstrip("=") for option, _ in case.values) or "x"
-        row = ",".join(value for _, value in case.values)
+        names = [option.lstrip("-").rstrip("=") for option, _ in case.values]
+        header = delimiter.join(names) or "x"
+        row = delimiter.join(value for _, value in case.values)
         data = f"{header}\n{row}\n{row}\n".encode("utf-8", "surrogatepass")  # any bytes
         return ["batch", "--expr", case.expr, *extra], data
 
@@ -95,6 +97,12 @@ COMMANDS = {
     ),
     "graph": Command("graph", expression_argv("graph", "--order", "1")),
     "batch-csv": Command("batch-csv", batch_points(), frozenset({0, 1, 2}), False),
+    "batch-tsv": Command(
+        "batch-tsv",
+        batch_points("--input-format", "tsv", delimiter="\t"),
+        frozenset({0, 1, 2}),
+        False,
+    ),
     "batch-jsonl": Command("batch-jsonl", batch_records(), frozenset({0, 1, 2}), False),
     "batch-csv-limits": Command(
         "batch-csv-limits", batch_points(*BATCH_LIMITS), frozenset({0, 1, 2, 124}), False
