@@ -765,16 +765,20 @@ def _program(expr, memo: _Memo) -> Program:
     program = programs.get(expr)
     if program is None:
         try:
-            limits = memo.guard.limits
-            check_expression_size(expr, limits)
-            with time_limit(limits.timeout):
-                program = compile_expression(expr)
+            program = compile_within(expr, memo.guard.limits)
         except DezeroError as exc:
             program = exc
         _remember(programs, expr, program)
     if isinstance(program, DezeroError):
         raise program
     return program
+
+
+def compile_within(expr: str, limits: Limits) -> Program:
+    """The compiled expression, refused when larger than the limits or slower to read."""
+    check_expression_size(expr, limits)
+    with time_limit(limits.timeout):
+        return compile_expression(expr)
 
 
 def _passed(obj: dict, program: Program) -> dict:

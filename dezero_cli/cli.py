@@ -230,11 +230,10 @@ def limit_options(graph: bool = True, per_record: bool = False):
         ("--max-depth", "max_depth", click.IntRange(min=0), "N",
          "Most levels of nested parentheses; 0 for no limit.  [default: 1000000]"),
         ("--timeout", "timeout", click.FloatRange(min=0, min_open=True, max=1e9), "SECONDS",
+         "Most wall time for each record; a record over it gets an error and the batch goes "
+         "on.  [default: none]" if per_record else
          "Stop with exit status 124 after this much wall time.  [default: none]"),
     ]  # fmt: skip
-    if per_record:
-        table[-1] = (*table[-1][:4], "Most wall time for each record; a record over it gets an "
-                     "error and the batch goes on.  [default: none]")  # fmt: skip
 
     def add(f):
         for option, field, kind, metavar, text in reversed(table):
@@ -496,17 +495,12 @@ def batch(
         1,2,2.0,2.0,1.0,
     """
     from . import batch as batch_lib
-    from .compiler import compile_expression
-    from .limits import Limits, check_expression_size, time_limit
+    from .limits import Limits
 
     if no_grad and order != 1:
         raise UserError("--no-grad and --order exclude each other")
     limits = ctx.meta.get(LIMITS_KEY, Limits())
-    program = None
-    if expr is not None:
-        check_expression_size(expr, limits)
-        with time_limit(limits.timeout):
-            program = compile_expression(expr)
+    program = None if expr is None else batch_lib.compile_within(expr, limits)
     fmt_in = input_format or batch_lib.format_for(input_path) or ("csv" if expr else "jsonl")
     fmt_out = output_format or fmt_in
     options = batch_lib.BatchOptions(
