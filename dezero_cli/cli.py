@@ -307,7 +307,7 @@ def cli(debug: bool) -> None:
     "--order",
     type=click.IntRange(min=1),
     metavar="N",
-    help="Also print every partial derivative up to order N (double backprop).",
+    help="Also print every partial derivative up to order N, at most 100 (double backprop).",
 )
 @click.pass_context
 def grad(ctx, expr, var_options, fmt, quiet, wrt, order):
