@@ -1,17 +1,45 @@
-"""The library API the CLI and batch mode share: values in, a Result out, no I/O."""
+"""The library API: the one entry point for the CLI, batch mode and Python code.
+
+Values in, a Result out, no I/O. Every function takes an expression as text or as a compiled
+`Program` (compile once with `compile`, then evaluate it at many points). See docs/api.md.
+"""
 
 from __future__ import annotations
 
-import re
+import collections
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from .compiler import CALL, Program, compile_expression
-from .core import Config, Variable, no_grad, using_config
+from . import diagnostics
+from .diagnostics import distinct_partials, label
+from .engine.core import Config, Variable, no_grad, sum_to
+from .engine.higher import MAX_ENTRIES, MAX_ORDER, full_tensor, partials
 from .errors import ValueProblem
-from .literals import literal_problem
+from .language.program import CALL, Program, compile_expression
+from .values import parse_value
+
+__all__ = [
+    "Check",
+    "CheckResult",
+    "Program",
+    "Result",
+    "as_program",
+    "check_gradient",
+    "check_values",
+    "compile",
+    "derivative_graph",
+    "derivatives",
+    "evaluate",
+    "grad",
+    "label",
+    "mixing_functions",
+    "parse_value",
+    "pointwise",
+    "run",
+    "select_wrt",
+]
 
 
 @dataclass
@@ -27,35 +55,9 @@ class Result:
     derivatives: list[dict[tuple[str, ...], np.ndarray]] | None = None
 
 
-_NUMBER = re.compile(
-    r"[+-]?(?:(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|inf|nan)",
-    re.IGNORECASE,
-)
-
-
-def parse_value(text: str, name: str = "value") -> np.ndarray:
-    """A number or a comma-separated list of numbers, as float64 (0-d for a single number).
-
-    `nan`, `inf` and `-inf` are taken as written. A finite number that float64 cannot hold
-    (`1e400`, or `1e-400`, which would become 0) is an error rather than silently changed.
-    """
-    items = text.split(",")
-    bad = [item for item in items if not _NUMBER.fullmatch(item.strip())]
-    if bad:
-        what = "an empty item" if not bad[0].strip() else repr(bad[0].strip()[:40])
-        shown = text if len(text) <= 60 else text[:57] + "..."
-        if len(items) == 1:
-            raise ValueProblem(f"value of {name} is not a number: {shown!r}")
-        raise ValueProblem(
-            f"value of {name} is not a number or a comma-separated list of numbers: "
-            f"{shown!r} has {what}"
-        )
-    numbers = [float(item.strip()) for item in items]  # strip() as above: it also takes \x1f
-    for item, x in zip(items, numbers):
-        problem = literal_problem(item.strip(), x)
-        if problem:
-            raise ValueProblem(f"value of {name}: {problem}")
-    return np.array(numbers[0] if len(numbers) == 1 else numbers, dtype=np.float64)
+def compile(expr: str) -> Program:  # noqa: A001 (the name users look for; builtins unaffected)
+    """Parse and resolve an expression once; raise ExpressionSyntaxError and kin if it is bad."""
+    return compile_expression(expr)
 
 
 def as_program(expr: str | Program) -> Program:
@@ -99,9 +101,9 @@ def mixing_functions(program: Program) -> list[str]:
     """The functions of `program` that mix a vector's elements (reductions), by name."""
     return sorted(
         {
-            cls.name
-            for kind, cls, _ in program.steps
-            if kind == CALL and not getattr(cls, "elementwise", True)
+            step[1].name
+            for step in program.steps
+            if step[0] == CALL and not getattr(step[1], "elementwise", True)
         }
     )
 
@@ -135,16 +137,25 @@ def pointwise(program: Program, inputs: dict[str, np.ndarray], order: int = 1) -
     return {name: np.array(a) for name, a in zip(inputs, arrays)}
 
 
+def run(program: Program, xs: Mapping[str, Variable]) -> Variable:
+    """Run `program` on Variables, building its graph (unless under no_grad)."""
+    try:
+        return program.run(xs)
+    except ValueError as exc:  # numpy's broadcasting complaint, in the user's terms
+        if "broadcast" not in str(exc):
+            raise
+        sizes = ", ".join(f"{name} has {np.size(x.data)}" for name, x in xs.items())
+        raise ValueProblem(f"vector values differ in length: {sizes}") from None
+
+
 def evaluate(expr: str | Program, values: Mapping[str, object]) -> Result:
     """The value of `expr` at `values`, computed without building a graph."""
     program = as_program(expr)
     inputs, warnings = check_values(program, values)
     with np.errstate(all="ignore"), no_grad():
-        y = _run(program, {name: Variable(x, name) for name, x in inputs.items()})
+        y = run(program, {name: Variable(x, name) for name, x in inputs.items()})
     value = np.asarray(y.data, dtype=np.float64)
-    result = Result(program.text, inputs, value, None, warnings)
-    _explain_nonfinite(program, result)
-    return result
+    return _explained(Result(program.text, inputs, value, None, warnings), program)
 
 
 def grad(
@@ -157,184 +168,196 @@ def grad(
     inputs = pointwise(program, given)
     xs = {name: Variable(x, name, requires_grad=name in wrt) for name, x in inputs.items()}
     with np.errstate(all="ignore"):
-        y = _run(program, xs)
+        y = run(program, xs)
         y.backward()
     value = np.asarray(y.data, dtype=np.float64)
     grads = {}
     for name in wrt:
         g = xs[name].grad
         grads[name] = np.zeros_like(inputs[name]) if g is None else np.asarray(g.data)
-    result = Result(program.text, given, value, grads, warnings)
-    _explain_nonfinite(program, result)
-    return result
+    return _explained(Result(program.text, given, value, grads, warnings), program)
 
 
-def _run(program: Program, xs: dict[str, Variable]) -> Variable:
-    try:
-        return program.run(xs)
-    except ValueError as exc:  # numpy's broadcasting complaint, in the user's terms
-        if "broadcast" not in str(exc):
-            raise
-        sizes = ", ".join(f"{name} has {np.size(x.data)}" for name, x in xs.items())
-        raise ValueProblem(f"vector values differ in length: {sizes}") from None
-
-
-def _explain_nonfinite(program: Program, result: Result) -> None:
-    """Add a warning naming where a nan or inf first appeared. Costs nothing when all is finite."""
-    nonfinite_inputs = False
-    for name, x in result.inputs.items():
-        if not np.all(np.isfinite(x)):
-            # Said even when the value comes out finite (x^0 is 1 at nan).
-            result.warnings.append(f"input {name} is {_kind(x)}")
-            nonfinite_inputs = True
-    if np.all(np.isfinite(result.value)):
-        for name, g in (result.grad or {}).items():
-            if not np.all(np.isfinite(g)):
-                result.warnings.append(f"the derivative by {name} is {_kind(g)}")
-        return
-    if nonfinite_inputs:
-        return
-    trace: list = []
-    with np.errstate(all="ignore"), no_grad():
-        program.run({name: Variable(x) for name, x in result.inputs.items()}, trace)
-    for cls, args, y in trace:
-        if not np.all(np.isfinite(y.data)) and all(
-            np.all(np.isfinite(getattr(a, "data", a))) for a in args
-        ):
-            kind = _kind(y.data)
-            why = "outside its domain" if kind == "nan" else "overflow or division by zero"
-            label = cls.name if cls.name.isalpha() else f"'{cls.name}'"
-            result.warnings.append(f"{label} gave {kind} ({why})")
-            return
-    result.warnings.append(f"the value is {_kind(result.value)}")
-
-
-def _kind(a) -> str:
-    a = np.asarray(a)
-    if np.isnan(a).any():
-        return "nan"
-    return "-inf" if (a == -np.inf).any() and not (a == np.inf).any() else "inf"
-
-
-# Many independent rows at once (batch mode). Appended here so merges with other work stay easy.
-
-
-@dataclass
-class Rows(Result):
-    """Results for `n` independent rows: every array has a leading row axis of length `n`.
-
-    `row_warnings` maps a row index to the warnings `grad` would give for that row alone.
-    """
-
-    row_warnings: dict[int, list[str]] = field(default_factory=dict)
-
-
-def grad_rows(
+def derivatives(
     expr: str | Program,
-    columns: Mapping[str, np.ndarray],
-    n: int,
+    values: Mapping[str, object],
+    order: int,
     wrt: Iterable[str] | None = None,
-    order: int = 1,
-) -> Rows:
-    """Value and derivatives up to `order` (0: value only, no graph) at each of `n` rows.
+) -> Result:
+    """The value of `expr` and all its partial derivatives up to `order`.
 
-    `columns` holds a 1-D float64 array of length `n` per variable. Rows are independent, so one
-    graph and one backward pass seeded with ones give every row's derivatives at once; reductions
-    see `Config.batch_ndim = 1` and never mix rows. Order 2 and up go through
-    `orders.derivatives`, which is elementwise in the same way.
+    `Result.grad` is the first derivative; `Result.derivatives[k - 1]` maps each k-tuple of
+    names to the k-th partial. With order 2 or more, vector values are broadcast to one shape
+    first: each element is its own point, so every derivative has that shape.
     """
+    program, names, xs, given, warnings = _prepare(expr, values, order, wrt)
+    inputs = {name: np.asarray(x.data) for name, x in xs.items()}
+    levels: list[dict[tuple[str, ...], np.ndarray]] = []
+    with np.errstate(all="ignore"):
+        y = run(program, xs)
+        value = np.asarray(y.data, dtype=np.float64)
+        wanted = [xs[name] for name in names]
+        for level in partials(y, wanted, order):
+            if not levels:
+                del y  # the forward graph lives on only where the backward graph uses it
+            levels.append(_numbers(level, names, inputs))
+    grads = {name: levels[0][(name,)] for name in names}
+    result = Result(program.text, given, value, grads, warnings)
+    result.derivatives = [full_tensor(level, names) for level in levels]
+    return _explained(result, program)
+
+
+def derivative_graph(
+    expr: str | Program,
+    values: Mapping[str, object],
+    order: int,
+    wrt: Iterable[str] | None = None,
+) -> list[Variable]:
+    """The Variables of the `order`-th derivative with their graph kept (order 0: the value).
+
+    Each is named by its label (`d2f/dxdy`); one per distinct partial.
+    """
+    program, names, xs, _, _ = _prepare(expr, values, order, wrt, min_order=0)
+    with np.errstate(all="ignore"):
+        y = run(program, xs)
+        y.name = "f"
+        if order == 0:
+            return [y]
+        wanted = [xs[name] for name in names]
+        (level,) = collections.deque(partials(y, wanted, order, keep_graph=True), maxlen=1)
+    outputs = []
+    for key, v in level.items():
+        if v is None:  # identically zero: a constant node still says so
+            v = Variable(np.zeros_like(wanted[key[-1]].data), requires_grad=False)
+        v.name = label(tuple(names[i] for i in key))
+        outputs.append(v)
+    return outputs
+
+
+def _prepare(expr, values, order, wrt, min_order: int = 1):
+    if isinstance(order, bool) or not isinstance(order, int) or order < min_order:
+        raise ValueProblem(f"the order must be a whole number of at least {min_order}, got {order}")
+    if order > MAX_ORDER:
+        raise ValueProblem(f"the order must be at most {MAX_ORDER}, got {order}")
     program = as_program(expr)
-    wrt = select_wrt(program, wrt)
-    inputs, _ = check_values(program, columns)
-    grads = derivatives = None
-    with np.errstate(all="ignore"), using_config("batch_ndim", 1):
-        if order <= 0:
-            with no_grad():
-                y = _run(program, {name: Variable(x, name) for name, x in inputs.items()})
-            value = _row_array(y.data, n)
-        elif order == 1:
-            xs = {name: Variable(x, name, requires_grad=name in wrt) for name, x in inputs.items()}
-            y = _run(program, xs)
-            y.backward()
-            value = _row_array(y.data, n)
-            grads = {name: _row_array(_data(xs[name].grad), n) for name in wrt}
-        else:
-            from .orders import derivatives as higher
-
-            result = higher(program, inputs, order, wrt)
-            value = _row_array(result.value, n)
-            grads = {name: _row_array(g, n) for name, g in result.grad.items()}
-            derivatives = [
-                {key: _row_array(a, n) for key, a in level.items()} for level in result.derivatives
-            ]
-    rows = Rows(program.text, inputs, value, grads, [], derivatives)
-    rows.row_warnings = _explain_rows(program, inputs, value, grads, derivatives)
-    return rows
+    names = select_wrt(program, wrt)
+    entries = len(names) ** order if names else 0  # at most MAX_ORDER: a few hundred digits
+    if entries > MAX_ENTRIES:
+        raise ValueProblem(
+            f"order {order} with {len(names)} variables has {entries} partials "
+            f"(at most {MAX_ENTRIES}): lower the order or select variables with --wrt"
+        )
+    given, warnings = check_values(program, values)
+    inputs = pointwise(program, given, order)
+    xs = {name: Variable(x, name, requires_grad=name in names) for name, x in inputs.items()}
+    return program, names, xs, given, warnings
 
 
-def _data(v: Variable | None):
-    return 0.0 if v is None else v.data
-
-
-def _row_array(a, n: int) -> np.ndarray:
-    return np.broadcast_to(np.asarray(a, dtype=np.float64), (n,))
-
-
-def _explain_rows(program: Program, inputs: dict, value, grads, derivatives=None) -> dict:
-    """Per row, the warnings `grad` (or `orders.derivatives`) gives for that row alone.
-
-    Vectorized: only rows that are not finite cost Python work.
-    """
-    out: dict[int, list[str]] = {}
-    finite = np.isfinite(value)
-    checked = [(f"by {name}", g) for name, g in (grads or {}).items()]
-    if derivatives:
-        from .orders import label
-
-        rank = {name: i for i, name in enumerate(grads)}
-        for level in derivatives[1:]:  # each distinct partial once, as orders.derivatives does
-            checked.extend(
-                (label(key), a)
-                for key, a in level.items()
-                if list(key) == sorted(key, key=rank.__getitem__)
-            )
-    if finite.all() and all(np.isfinite(a).all() for _, a in checked):
-        return out
-    for what, a in checked:
-        rows = np.flatnonzero(finite & ~np.isfinite(a))
-        for i, kind in zip(rows.tolist(), _kinds(a[rows])):
-            out.setdefault(i, []).append(f"the derivative {what} is {kind}")
-    todo = np.flatnonzero(~finite)
-    if not todo.size:
-        return out
-    for name, x in inputs.items():
-        hit = ~np.isfinite(x[todo])
-        for i, kind in zip(todo[hit].tolist(), _kinds(x[todo[hit]])):
-            out[i] = [f"input {name} is {kind}"]
-        todo = todo[~hit]
-    if todo.size:
-        trace: list = []
-        with np.errstate(all="ignore"), no_grad(), using_config("batch_ndim", 1):
-            program.run({name: Variable(x[todo]) for name, x in inputs.items()}, trace)
-        pending = np.ones(todo.size, dtype=bool)
-        for cls, args, y in trace:
-            data = np.broadcast_to(y.data, todo.shape)
-            hit = pending & ~np.isfinite(data)
-            for a in args:
-                hit &= np.isfinite(np.broadcast_to(getattr(a, "data", a), todo.shape))
-            if not hit.any():
-                continue
-            label = cls.name if cls.name.isalpha() else f"'{cls.name}'"
-            for i, kind in zip(todo[hit].tolist(), _kinds(data[hit])):
-                why = "outside its domain" if kind == "nan" else "overflow or division by zero"
-                out[i] = [f"{label} gave {kind} ({why})"]
-            pending &= ~hit
-        todo = todo[pending]
-    for i, kind in zip(todo.tolist(), _kinds(value[todo])):
-        out[i] = [f"the value is {kind}"]
+def _numbers(level, names, inputs) -> dict[tuple[str, ...], np.ndarray]:
+    out = {}
+    for key, v in level.items():
+        last = inputs[names[key[-1]]]
+        out[tuple(names[i] for i in key)] = (
+            np.zeros_like(last) if v is None else np.asarray(v.data, dtype=np.float64)
+        )
     return out
 
 
-def _kinds(a: np.ndarray) -> list[str]:
-    """`_kind` of each element of a 1-D array of non-finite numbers."""
-    return np.where(np.isnan(a), "nan", np.where(a < 0, "-inf", "inf")).tolist()
+def _explained(result: Result, program: Program) -> Result:
+    """`result` with a warning for each number that is not finite, saying why."""
+    checked = distinct_partials(result.grad or {}, result.derivatives)
+    found = diagnostics.explain(program, result.inputs, result.value, checked)
+    result.warnings.extend(found.get(0, []))
+    return result
+
+
+# Gradient check: backprop against central differences, for every variable and element.
+
+EPS, RTOL, ATOL = 1e-6, 1e-5, 1e-8
+
+
+@dataclass
+class Check:
+    """One variable: the two gradients, their differences, and which elements agree."""
+
+    backprop: np.ndarray
+    numeric: np.ndarray
+    abs_error: np.ndarray
+    rel_error: np.ndarray
+    ok: np.ndarray  # bool, elementwise
+
+
+@dataclass
+class CheckResult:
+    result: Result  # value and backprop gradient, as `grad` gives them
+    checks: dict[str, Check]
+    eps: float
+    rtol: float
+    atol: float
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return all(bool(np.all(c.ok)) for c in self.checks.values())
+
+
+def check_gradient(
+    expr: str | Program,
+    values: Mapping[str, object],
+    eps: float = EPS,
+    rtol: float = RTOL,
+    atol: float = ATOL,
+    wrt: Iterable[str] | None = None,
+) -> CheckResult:
+    """Compare backprop with (f(v + h) - f(v - h)) / 2h, h = eps * max(1, |v|), elementwise.
+
+    Agreement is numpy's isclose: |backprop - numeric| <= atol + rtol * |numeric|, and both
+    finite. For a vector-valued expression both sides differentiate the sum of its elements.
+    """
+    for option, x in (("--eps", eps), ("--rtol", rtol), ("--atol", atol)):
+        if not (np.isfinite(x) and x >= 0) or (option == "--eps" and x == 0):
+            raise ValueProblem(f"{option} must be a finite number above 0, got {x!r}")
+    program = as_program(expr)
+    result = grad(program, values, wrt)
+    checks = {}
+    points = pointwise(program, result.inputs)
+    with np.errstate(all="ignore"):
+        for name, backprop in result.grad.items():
+            numeric = _numeric(program, points, name, eps)
+            abs_error = np.abs(backprop - numeric)
+            scale = np.maximum(np.abs(backprop), np.abs(numeric))
+            rel_error = np.where(scale > 0, abs_error / np.where(scale > 0, scale, 1.0), 0.0)
+            ok = (
+                np.isfinite(backprop)
+                & np.isfinite(numeric)
+                & (abs_error <= atol + rtol * np.abs(numeric))
+            )
+            checks[name] = Check(backprop, numeric, abs_error, rel_error, ok)
+    return CheckResult(result, checks, eps, rtol, atol, list(result.warnings))
+
+
+def _numeric(program: Program, inputs: dict, name: str, eps: float) -> np.ndarray:
+    x = inputs[name]
+    # The step scales with |x| (an absolute 1e-6 is below float64's resolution past |x| ~ 1e9,
+    # and too coarse a probe past 1e4), and is divided by the distance actually stepped,
+    # x + h and x - h rounded, so that rounding of the step itself does not count as error.
+    h = eps * np.maximum(1.0, np.abs(x))
+
+    def at(shifted: np.ndarray) -> np.ndarray:
+        xs = {n: Variable(shifted if n == name else v) for n, v in inputs.items()}
+        with no_grad():
+            return np.asarray(run(program, xs).data)
+
+    if not mixing_functions(program):
+        # Element i of the value depends on element i of x only (or on all of x when x is a
+        # scalar), so one shift of every element at once gives every partial.
+        up, down = x + h, x - h
+        diff = (at(up) - at(down)) / (up - down)
+        return diff if diff.shape == x.shape else sum_to(diff, x.shape)
+    out = np.empty_like(x)
+    for i in np.ndindex(x.shape):
+        up, down = x.copy(), x.copy()
+        up[i] += h[i]
+        down[i] -= h[i]
+        out[i] = np.sum(at(up) - at(down)) / (up[i] - down[i])
+    return out

@@ -1,8 +1,9 @@
 """Resource limits, so that no input makes a command run out of memory or run without end.
 
-Graph size is counted by the engine itself (`Function.__call__` spends from
-`Config.node_budget`), so the limit also holds for the graphs that higher orders build. The
-expression's size is checked before parsing. The time limit interrupts whatever is running.
+Graph size is counted by the engine itself (`Function.__call__` spends from `node_budget`), so
+the limit also holds for the graphs that higher orders build. The expression's size is checked
+before parsing. The time limit interrupts whatever Python code is running, in any thread.
+Every limit is held per context: threads that evaluate at once each have their own.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import math
 import sys
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 from .errors import GraphTooLarge, LimitExceeded, TimeLimitExceeded
@@ -55,6 +57,32 @@ def nesting_depth(text: str) -> int:
     return int(np.cumsum(steps).max(initial=0))
 
 
+# [nodes left, limit] while a graph-size limit is in force, else None. A node whose value holds
+# n elements counts 1 + n // 64, so the limit bounds memory.
+node_budget: ContextVar[list[int] | None] = ContextVar("node_budget", default=None)
+
+
+def spend_nodes(budget: list[int], ys) -> None:
+    """Count a recorded node (whose output is `ys`) against `budget`; raise past the limit."""
+    # What a node costs in memory: its objects, about as much as 64 float64 values.
+    budget[0] -= 1 + getattr(ys[0] if type(ys) is tuple else ys, "size", 1) // 64
+    if budget[0] < 0:
+        raise GraphTooLarge(budget[1])
+
+
+@contextlib.contextmanager
+def counting_nodes(limit: int | None = None):
+    """Hold a node budget of `limit` (None: unlimited, but counted) over the body of the
+    `with`; yields a function that tells how many nodes have been recorded so far."""
+    start = sys.maxsize if limit is None else limit
+    budget = [start, start]
+    token = node_budget.set(budget)
+    try:
+        yield lambda: start - budget[0]
+    finally:
+        node_budget.reset(token)
+
+
 def check_graph_size(size: int, limits: Limits) -> None:
     """Fail before evaluating when the forward pass alone needs more nodes than allowed."""
     if limits.max_nodes is not None and size > limits.max_nodes:
@@ -81,9 +109,7 @@ class Growth:
     """
 
     def __init__(self, order: int, levels: int):
-        from .core import Config
-
-        self.budget = Config.node_budget
+        self.budget = node_budget.get()
         self.order = order
         self.levels = levels
         self.done = 0
@@ -140,10 +166,11 @@ def _total(size: int, ratio: float, levels: int) -> float:
 @contextlib.contextmanager
 def enforce(limits: Limits):
     """Hold the graph-size limit and the time limit over the body of the `with`."""
-    from .core import using_config
-
-    budget = None if limits.max_nodes is None else [limits.max_nodes, limits.max_nodes]
-    with using_config("node_budget", budget), time_limit(limits.timeout):
+    if limits.max_nodes is None:
+        budget = contextlib.nullcontext()
+    else:
+        budget = counting_nodes(limits.max_nodes)
+    with budget, time_limit(limits.timeout):
         yield
 
 
@@ -151,8 +178,9 @@ def enforce(limits: Limits):
 def time_limit(seconds: float | None):
     """Raise TimeLimitExceeded in the body once `seconds` of wall time have passed.
 
-    It interrupts whatever Python code runs, the parser included, so it works only in the
-    main thread: a SIGALRM timer on POSIX, a watchdog thread elsewhere.
+    It interrupts whatever Python code runs, the parser included, in whichever thread runs
+    the body: a SIGALRM timer in the main thread on POSIX (it also interrupts a blocking
+    read), a watchdog thread elsewhere.
     """
     if seconds is None:
         yield
@@ -162,9 +190,8 @@ def time_limit(seconds: float | None):
 
     if not (seconds > 0 and math.isfinite(seconds)):
         raise LimitExceeded(f"--timeout must be a positive number of seconds, not {seconds}")
-    if threading.current_thread() is not threading.main_thread():
-        raise LimitExceeded("a time limit can only be set in the main thread")
-    with _alarm(seconds) if hasattr(signal, "setitimer") else _watchdog(seconds):
+    main = threading.current_thread() is threading.main_thread()
+    with _alarm(seconds) if main and hasattr(signal, "setitimer") else _watchdog(seconds):
         yield
 
 
@@ -204,48 +231,44 @@ def _alarm(seconds: float):
 
 @contextlib.contextmanager
 def _watchdog(seconds: float):
-    """`_alarm` where there is no setitimer (Windows): a thread has SIGINT's handler, ours
-    for the duration, run in the main thread. It interrupts Python code, not a long C call."""
-    import _thread
-    import signal
+    """`_alarm` for any thread, and where there is no setitimer (Windows): a watchdog thread
+    raises TimeLimitExceeded asynchronously in the thread that runs the body. Like a signal
+    handler, it interrupts Python code between bytecodes, not a long call into C."""
+    import ctypes
     import threading
 
+    target = ctypes.c_ulong(threading.get_ident())
+    set_async_exc = ctypes.pythonapi.PyThreadState_SetAsyncExc
+    # A class, as the C API wants: raised with no arguments, it carries the message all the same.
+    expired = type(
+        "TimeLimitExceeded",
+        (TimeLimitExceeded,),
+        {"__init__": lambda self: TimeLimitExceeded.__init__(self, seconds)},
+    )
     lock = threading.Lock()
     stopped = threading.Event()
-    fired = False
 
     def watch():
-        nonlocal fired
         wait = seconds
         while not stopped.wait(wait):
             with lock:  # never once the cleanup below has begun
                 if stopped.is_set():
                     return
-                fired = True
-                _thread.interrupt_main()
+                set_async_exc(target, ctypes.py_object(expired))
             wait = 0.05  # and again, as _alarm's timer, in case the exception was swallowed
 
-    def expired(signum, frame):
-        if fired:
-            raise TimeLimitExceeded(seconds)
-        if previous is not signal.SIG_IGN:  # a real Ctrl-C does what it did before
-            (previous if callable(previous) else signal.default_int_handler)(signum, frame)
-
-    # Our own handler: interrupt_main alone does nothing where SIGINT is ignored.
-    previous = signal.getsignal(signal.SIGINT)
-    signal.signal(signal.SIGINT, expired)
     try:
         # In here: a short deadline can pass while start() waits for the thread to run.
         threading.Thread(target=watch, name="dezero-timeout", daemon=True).start()
         yield
     finally:
-        # An interrupt the thread made just before it stopped is taken by signal.signal,
-        # which runs pending handlers first: it raises here, not later under the old handler.
+        # An exception the thread set just before it stopped may still be pending: it is
+        # raised here, inside the cleanup, or withdrawn once the thread can set no more.
         while True:
             try:
                 with lock:
                     stopped.set()
-                signal.signal(signal.SIGINT, signal.SIG_DFL if previous is None else previous)
+                set_async_exc(target, None)
                 break
-            except TimeLimitExceeded:
+            except expired:
                 continue

@@ -1,4 +1,6 @@
-"""Result -> text. Each command builds a Result; one function per format renders it."""
+"""Every rendering of results as text and JSON: each command builds its data through the API,
+then one function per format renders it. The JSON header (expr, inputs, value) has one builder.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +8,7 @@ import math
 
 import numpy as np
 
-from .api import Result
+from .api import CheckResult, Result, label
 
 FORMATS = ("text", "json")
 
@@ -40,8 +42,6 @@ def higher_rows(result: Result, skip_order: int = 0) -> list[tuple[str, np.ndarr
     """(label, array) for each distinct partial of order 2 and up (d2f/dxdy, not d2f/dydx)."""
     if not result.derivatives:
         return []
-    from .orders import label
-
     rank = {name: i for i, name in enumerate(result.grad or {})}
     out = []
     for k, level in enumerate((result.derivatives or [])[1:], start=2):
@@ -87,8 +87,8 @@ def render_rich(result: Result):
     if table is not None:
         shown = shown[: 1 + len(result.grad or {})] + higher_rows(result, skip_order=2)
     text = Text()
-    for label, a in shown:
-        text.append(label, style="cyan")
+    for name, a in shown:
+        text.append(name, style="cyan")
         text.append(" = ")
         text.append(format_array(a), style="bold")
         text.append("\n")
@@ -113,12 +113,18 @@ def to_json(a):
     )
 
 
-def result_record(result: Result) -> dict:
-    record = {
+def header(result: Result) -> dict:
+    """The fields every JSON record of an evaluation starts with: expr, inputs, value."""
+    return {
         "expr": result.expr,
         "inputs": {name: to_json(x) for name, x in result.inputs.items()},
         "value": to_json(result.value),
     }
+
+
+def result_record(result: Result) -> dict:
+    """The `dezero grad --format json` record of a Result."""
+    record = header(result)
     if result.grad is not None:
         record["grad"] = {name: to_json(g) for name, g in result.grad.items()}
     if result.derivatives is not None:
@@ -142,3 +148,125 @@ def nested_record(level: dict[tuple[str, ...], np.ndarray]) -> dict:
             inner = inner.setdefault(name, {})
         inner[key[-1]] = to_json(a)
     return record
+
+
+# dezero check
+
+
+def check_lines(check: CheckResult) -> list[tuple[str, str, str, str, str, bool]]:
+    """(label, backprop, numeric, abs error, rel error, ok) per element of each variable."""
+    out = []
+    for name, c in check.checks.items():
+        for i in np.ndindex(np.shape(c.backprop)):
+            index = "".join(f"[{j}]" for j in i)
+            out.append(
+                (
+                    f"df/d{name}{index}",
+                    format_number(c.backprop[i]),
+                    format_number(c.numeric[i]),
+                    format_number(c.abs_error[i]),
+                    format_number(c.rel_error[i]),
+                    bool(c.ok[i]),
+                )
+            )
+    return out
+
+
+def verdict(check: CheckResult) -> str:
+    lines = check_lines(check)
+    bad = sum(1 for line in lines if not line[-1])
+    settings = f"eps {check.eps!r}, rtol {check.rtol!r}, atol {check.atol!r}"
+    if not bad:
+        return f"check passed: {len(lines)} of {len(lines)} within tolerance ({settings})"
+    return f"check FAILED: {bad} of {len(lines)} outside tolerance ({settings})"
+
+
+def render_check_text(check: CheckResult) -> str:
+    lines = [f"f = {format_array(check.result.value)}"]
+    for name, backprop, numeric, abs_error, rel_error, ok in check_lines(check):
+        lines.append(
+            f"{name}: backprop {backprop}, numeric {numeric}, abs error {abs_error}, "
+            f"rel error {rel_error}, {'ok' if ok else 'FAILED'}"
+        )
+    lines.append(verdict(check))
+    return "\n".join(lines) + "\n"
+
+
+def render_check_json(check: CheckResult) -> str:
+    import json
+
+    record = header(check.result)
+    record.update(
+        {
+            "checks": {
+                name: {
+                    "backprop": to_json(c.backprop),
+                    "numeric": to_json(c.numeric),
+                    "abs_error": to_json(c.abs_error),
+                    "rel_error": to_json(c.rel_error),
+                    "ok": c.ok.tolist(),
+                }
+                for name, c in check.checks.items()
+            },
+            "eps": check.eps,
+            "rtol": check.rtol,
+            "atol": check.atol,
+            "ok": check.ok,
+            "warnings": list(check.warnings),
+        }
+    )
+    return json.dumps(record, allow_nan=False) + "\n"
+
+
+def function_rows() -> list[dict]:
+    """One row per registered function class: name, aliases, arity, derivative rule, convention."""
+    from .engine.functions import FUNCTIONS
+
+    rows: dict[type, dict] = {}
+    for name, cls in FUNCTIONS.items():
+        row = rows.setdefault(
+            cls,
+            {
+                "name": cls.name,
+                "aliases": [],
+                "arity": cls.arity,
+                "derivative": getattr(cls, "derivative", ""),
+                "convention": getattr(cls, "convention", None),
+            },
+        )
+        if name != cls.name:
+            row["aliases"].append(name)
+    return sorted(rows.values(), key=lambda row: row["name"])
+
+
+def render_functions_text(rows: list[dict], width: int = 100) -> str:
+    """A row per function; its convention, if any, wrapped to `width` under the derivative."""
+    import textwrap
+
+    def call(row: dict) -> str:
+        args = "x" if row["arity"] == 1 else ", ".join("ab"[: row["arity"]])
+        names = [row["name"], *row["aliases"]]
+        return ", ".join(f"{name}({args})" for name in names)
+
+    calls = [call(row) for row in rows]
+    call_width = max(len(c) for c in calls)
+    lines = [f"{'function':<{call_width}}  arity  derivative"]
+    label = " " * (call_width + 9) + "convention: "
+    for c, row in zip(calls, rows):
+        lines.append(f"{c:<{call_width}}  {row['arity']:>5}  {row['derivative']}")
+        if row["convention"]:
+            lines += textwrap.wrap(
+                row["convention"],
+                width,
+                initial_indent=label,
+                subsequent_indent=" " * len(label),
+                break_long_words=False,
+                break_on_hyphens=False,
+            )
+    return "\n".join(lines) + "\n"
+
+
+def render_functions_json(rows: list[dict]) -> str:
+    import json
+
+    return json.dumps(rows) + "\n"

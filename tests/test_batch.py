@@ -20,9 +20,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dezero_cli import api, batch
+from dezero_cli.batch.job import DELIMITERS
+from dezero_cli.batch.rows import grad_rows
 from dezero_cli.cli import main
-from dezero_cli.core import BroadcastTo, Config, Function
-from dezero_cli.functions import FUNCTIONS
+from dezero_cli.engine.core import BroadcastTo, Config, Function
+from dezero_cli.engine.functions import FUNCTIONS
 
 EXPR = "x*y + sin(x)/(1 + y^2)"
 
@@ -128,7 +130,7 @@ def test_rows_equal_one_at_a_time(points):
     program = api.as_program(EXPR)
     xs = np.array([p[0] for p in points])
     ys = np.array([p[1] for p in points])
-    rows = api.grad_rows(program, {"x": xs, "y": ys}, len(points))
+    rows = grad_rows(program, {"x": xs, "y": ys}, len(points))
     for k, (x, y) in enumerate(points):
         one = api.grad(program, {"x": x, "y": y})
         assert rows.value[k] == one.value
@@ -238,7 +240,7 @@ def _numbers(out: str, fmt: str) -> list[list[float]]:
             [r["inputs"]["x"], r["inputs"]["y"], r["value"], r["grad"]["x"], r["grad"]["y"]]
             for r in jsonl(out)
         ]
-    rows = list(csv.reader(io.StringIO(out), delimiter=batch.DELIMITERS[fmt]))
+    rows = list(csv.reader(io.StringIO(out), delimiter=DELIMITERS[fmt]))
     assert rows[0] == ["x", "y", "value", "grad_x", "grad_y", "error"]
     return [[float(c) for c in row[:5]] for row in rows[1:]]
 
@@ -247,7 +249,7 @@ def _numbers(out: str, fmt: str) -> list[list[float]]:
 @pytest.mark.parametrize("fmt_out", ["csv", "tsv", "jsonl"])
 def test_round_trip_every_format(tmp_path, fmt_in, fmt_out):
     path = tmp_path / f"points.{fmt_in}"
-    path.write_text(_table(batch.DELIMITERS[fmt_in]))
+    path.write_text(_table(DELIMITERS[fmt_in]))
     code, out, err = run(["--expr", EXPR, str(path), "--output-format", fmt_out])
     assert (code, err) == (0, "")
     want = [[x, y, *(float(v) for v in by_hand_exact(x, y))] for x, y in POINTS]
@@ -442,12 +444,8 @@ def test_one_output_record_per_input_record_in_order(kinds, window):
             lines.append("" if kind == "blank" else "{nope")
     source = io.BytesIO(("\n".join(lines) + "\n").encode())
     sink = io.StringIO()
-    old = batch.RECORD_WINDOW, batch.BLOCK_BYTES
-    batch.RECORD_WINDOW, batch.BLOCK_BYTES = window, 64  # many windows and blocks
-    try:
-        stats = batch.run(source, sink, "jsonl", "jsonl", batch.BatchOptions())
-    finally:
-        batch.RECORD_WINDOW, batch.BLOCK_BYTES = old
+    options = batch.BatchOptions(record_window=window, block_bytes=64)  # many of each
+    stats = batch.run(source, sink, "jsonl", "jsonl", options)
     records = jsonl(sink.getvalue())
     assert len(records) == len(kinds) == stats.records
     bad = 0
@@ -470,13 +468,8 @@ def test_one_output_row_per_input_row_across_chunks(kinds):
         rows.append({"good": f"{i},{i}.5", "bad": f"{i},x", "blank": "", "short": f"{i}"}[kind])
     source = io.BytesIO(("id,x\n" + "\n".join(rows) + "\n").encode())
     sink = io.StringIO()
-    old = batch.BLOCK_BYTES
-    batch.BLOCK_BYTES = 16
-    try:
-        options = batch.BatchOptions(expr=api.as_program("2*x"))
-        stats = batch.run(source, sink, "csv", "csv", options)
-    finally:
-        batch.BLOCK_BYTES = old
+    options = batch.BatchOptions(expr=api.as_program("2*x"), block_bytes=16)
+    stats = batch.run(source, sink, "csv", "csv", options)
     out = list(csv.reader(io.StringIO(sink.getvalue())))
     assert out[0] == ["id", "x", "value", "grad_x", "error"]
     assert len(out) - 1 == len(kinds) == stats.records

@@ -9,7 +9,9 @@ import numpy as np
 import pytest
 from test_batch import run
 
-from dezero_cli import api, batch
+from dezero_cli import api
+from dezero_cli.batch import rows as rows_lib
+from dezero_cli.batch.rows import Guard, grad_rows
 from dezero_cli.errors import GraphTooLarge, TimeLimitExceeded
 from dezero_cli.limits import Limits, enforce
 
@@ -51,9 +53,9 @@ def test_rows_that_fit_one_by_one_give_the_same_output_as_without_a_limit(order)
     text = points(5000)
     columns = {"x": np.arange(5000) / 1000, "y": np.arange(5000) % 5 - 2.0}
     with pytest.raises(GraphTooLarge), enforce(Limits(max_nodes=400)):
-        api.grad_rows(expr, columns, 5000, None, int(order))
+        grad_rows(expr, columns, 5000, None, int(order))
     with enforce(Limits(max_nodes=400)):
-        api.grad_rows(expr, {k: c[:1] for k, c in columns.items()}, 1, None, int(order))
+        grad_rows(expr, {k: c[:1] for k, c in columns.items()}, 1, None, int(order))
     _, free, _ = run(["--expr", expr, "--order", order, "--max-nodes", "0"], text)
     code, limited, err = run(["--expr", expr, "--order", order, "--max-nodes", "400"], text)
     assert (code, err) == (0, "")
@@ -61,10 +63,10 @@ def test_rows_that_fit_one_by_one_give_the_same_output_as_without_a_limit(order)
     assert len(limited.splitlines()) == 5001
 
 
-def test_pieces_are_learned_from_the_first_evaluation(monkeypatch):
+def test_pieces_are_learned_from_the_first_evaluation():
     # The guard halves a piece that meets a limit, and starts later chunks at the size that fit.
     sizes = []
-    real = api.grad_rows
+    real = rows_lib.grad_rows
 
     def grad_rows(program, columns, n, wrt, order):
         sizes.append(n)
@@ -72,8 +74,7 @@ def test_pieces_are_learned_from_the_first_evaluation(monkeypatch):
             raise GraphTooLarge(1)
         return real(program, columns, n, wrt, order)
 
-    monkeypatch.setattr(api, "grad_rows", grad_rows)
-    guard = batch._Guard(Limits(max_nodes=None))
+    guard = Guard(Limits(max_nodes=None), evaluate=grad_rows)
     program = api.as_program("x*y")
     columns = {"x": np.arange(1000.0), "y": np.ones(1000)}
     rows, done = guard.rows(program, columns, 1000, ("x", "y"), 1)
@@ -86,9 +87,9 @@ def test_pieces_are_learned_from_the_first_evaluation(monkeypatch):
     assert sizes == [250, 250, 250, 250]
 
 
-def test_a_record_that_meets_a_limit_alone_fails_with_the_rest_of_its_expression(monkeypatch):
+def test_a_record_that_meets_a_limit_alone_fails_with_the_rest_of_its_expression():
     calls = []
-    real = api.grad_rows
+    real = rows_lib.grad_rows
 
     def grad_rows(program, columns, n, wrt, order):
         calls.append(n)
@@ -96,8 +97,7 @@ def test_a_record_that_meets_a_limit_alone_fails_with_the_rest_of_its_expression
             raise TimeLimitExceeded(0.5)
         return real(program, columns, n, wrt, order)
 
-    monkeypatch.setattr(api, "grad_rows", grad_rows)
-    guard = batch._Guard(Limits())
+    guard = Guard(Limits(), evaluate=grad_rows)
     program = api.as_program("x*y")
     columns = {"x": np.arange(3.0), "y": np.ones(3)}
     rows, done = guard.rows(program, columns, 3, ("x", "y"), 1)

@@ -7,11 +7,11 @@ import json
 import numpy as np
 import pytest
 
+from dezero_cli.api import check_gradient
 from dezero_cli.cli import main
-from dezero_cli.core import Function
+from dezero_cli.engine.core import Function
+from dezero_cli.engine.functions import FUNCTIONS
 from dezero_cli.errors import ValueProblem
-from dezero_cli.functions import FUNCTIONS
-from dezero_cli.gradcheck import check_gradient
 
 
 @pytest.mark.parametrize("value", ["2097152", "1e12", "-3e15", "1e-9"])

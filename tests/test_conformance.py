@@ -29,9 +29,9 @@ import pytest
 import sympy as sp
 
 from dezero_cli import api
-from dezero_cli.compiler import compile_expression
-from dezero_cli.core import Variable
-from dezero_cli.functions import FUNCTIONS
+from dezero_cli.engine.core import Variable
+from dezero_cli.engine.functions import FUNCTIONS
+from dezero_cli.language.program import compile_expression
 
 CASES = 300
 SEED = 20261122

@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 
 from dezero_cli import api
-from dezero_cli.core import Config, Function, Variable, no_grad
-from dezero_cli.functions import Cos, Exp, Sin, Square
+from dezero_cli.engine.core import Config, Function, Variable, no_grad
+from dezero_cli.engine.functions import Cos, Exp, Sin, Square
 
 
 def var(x, name=None) -> Variable:

@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 
 from dezero_cli import api
-from dezero_cli.core import Variable
-from dezero_cli.functions import FUNCTIONS
+from dezero_cli.engine.core import Variable
+from dezero_cli.engine.functions import FUNCTIONS
 
 # Independent forward references. `exact` means numpy evaluates the very same formula, so the
 # result must agree to the last bit; otherwise agreement within a few ulp is required.

@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from dezero_cli.cli import cli
-from dezero_cli.functions import FUNCTIONS
+from dezero_cli.engine.functions import FUNCTIONS
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 
@@ -102,7 +102,7 @@ def test_text_convention_lines():
 
 
 def test_a_new_function_appears_without_touching_the_cli(monkeypatch):
-    from dezero_cli.functions import Sin
+    from dezero_cli.engine.functions import Sin
 
     class Sine2(Sin):
         __slots__ = ()

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import lark
 import pytest
 
 from dezero_cli import api
 from dezero_cli.errors import ArityError, ExpressionSyntaxError, UnknownFunction
-from dezero_cli.parser import build_parser, grammar_text, parse
+from dezero_cli.language.program import compile_expression
+
+ROOT = Path(__file__).resolve().parent.parent
 
 # text -> value; each expected value is worked out by hand from the precedence table
 # (loosest first: + -, * /, unary - +, then right-associative ^ / **).
@@ -93,38 +96,33 @@ def test_names_and_variables_in_order_of_first_use():
     assert program.variables == ("zeta", "_a1", "B")
 
 
-def strict_parser(text: str, monkeypatch) -> lark.Lark:
-    # dezero_cli.parser hides interegular while importing Lark (it is only needed to check a
-    # grammar, never to parse), so lark.lexer may have recorded it as missing. Hand it back.
-    import interegular
-
-    monkeypatch.setattr(lark.lexer, "interegular", interegular, raising=False)
-    monkeypatch.setattr(lark.lexer, "has_interegular", True)
-    return build_parser(text, strict=True)
+def grammar_text() -> str:
+    return (ROOT / "grammar" / "expression.lark").read_text(encoding="utf-8")
 
 
-def test_grammar_has_no_conflicts_in_strict_mode(monkeypatch):
-    strict_parser(grammar_text(), monkeypatch)  # raises on any shift/reduce or regex collision
+def strict_parser(text: str) -> lark.Lark:
+    import interegular  # what strict mode checks regex collisions with: it must be there
+
+    assert lark.lexer.has_interegular and interegular
+    return lark.Lark(text, parser="lalr", lexer="contextual", maybe_placeholders=True, strict=True)
 
 
-def test_strict_mode_would_catch_a_conflict(monkeypatch):
+def test_grammar_has_no_conflicts_in_strict_mode():
+    strict_parser(grammar_text())  # raises on any shift/reduce or regex collision
+
+
+def test_strict_mode_would_catch_a_conflict():
     # Proof that the test above can fail: an ambiguous `sum - sum` rule is rejected.
     ambiguous = grammar_text().replace('sum "-" product', 'sum "-" sum')
     assert ambiguous != grammar_text()
     with pytest.raises(lark.exceptions.GrammarError):
-        strict_parser(ambiguous, monkeypatch)
-
-
-def test_the_parser_module_leaves_interegular_importable():
-    import importlib
-
-    assert importlib.import_module("interegular") is not None
+        strict_parser(ambiguous)
 
 
 def test_parse_is_not_recursive():
     depth = 20_000
-    tree = parse("(" * depth + "x" + ")" * depth)
-    assert tree is not None
+    program = compile_expression("(" * depth + "x" + ")" * depth)
+    assert program.variables == ("x",)
     result = api.grad("-" * depth + "x", {"x": 2.0})
     assert float(result.value) == 2.0 and float(result.grad["x"]) == 1.0
 

@@ -10,11 +10,12 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from dezero_cli import dot
+from dezero_cli import graphviz
+from dezero_cli.api import derivative_graph
 from dezero_cli.cli import cli, main
-from dezero_cli.core import Variable
-from dezero_cli.functions import Sin
-from dezero_cli.orders import derivative_graph
+from dezero_cli.engine import dot
+from dezero_cli.engine.core import Variable
+from dezero_cli.engine.functions import Sin
 
 SQUARE_EXP_SQUARE = """\
 digraph g {
@@ -136,7 +137,7 @@ def test_rendering_runs_dot_without_a_shell(tmp_path, monkeypatch):
 
     monkeypatch.setattr(shutil, "which", lambda name: "/opt/graphviz/bin/dot")
     monkeypatch.setattr(subprocess, "run", fake_run)
-    dot.render("digraph g {}\n", str(tmp_path / "a b.svg"))
+    graphviz.write_graph("digraph g {}\n", str(tmp_path / "a b.svg"))
     ((argv, kwargs),) = calls
     assert argv == ["/opt/graphviz/bin/dot", "-Tsvg", "-o", str(tmp_path / "a b.svg")]
     assert kwargs["input"] == b"digraph g {}\n" and not kwargs.get("shell")

@@ -13,9 +13,9 @@ import numpy as np
 import pytest
 
 from dezero_cli import api
-from dezero_cli.core import Variable
+from dezero_cli.engine.core import Variable
+from dezero_cli.engine.functions import FUNCTIONS
 from dezero_cli.errors import ExpressionSyntaxError, ValueProblem
-from dezero_cli.functions import FUNCTIONS
 
 mp.mp.dps = 50
 

@@ -13,12 +13,12 @@ from click.testing import CliRunner
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from dezero_cli.api import evaluate
+from dezero_cli.api import derivatives, evaluate, label
 from dezero_cli.cli import cli
-from dezero_cli.compiler import compile_expression
-from dezero_cli.core import Variable
+from dezero_cli.engine.core import Variable
+from dezero_cli.engine.higher import count_partials, partials
 from dezero_cli.errors import ValueProblem
-from dezero_cli.orders import count_partials, derivatives, label, partials
+from dezero_cli.language.program import compile_expression
 
 
 def nth(expr: str, x: float, order: int) -> list[float]:

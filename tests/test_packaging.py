@@ -1,4 +1,5 @@
-"""The wheel ships the grammar, and a non-editable install finds it from any directory."""
+"""The wheel ships the generated parse tables, and a non-editable install runs from any
+directory without writing a file anywhere."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-GRAMMAR_IN_WHEEL = "dezero_cli/grammar/expression.lark"
+TABLES_IN_WHEEL = "dezero_cli/language/tables.py"
 
 
 def run(cmd: list, **kwargs) -> subprocess.CompletedProcess:
@@ -29,18 +30,22 @@ def wheel(tmp_path_factory) -> Path:
     return path
 
 
-def test_wheel_contains_the_grammar(wheel):
+def test_wheel_contains_the_tables(wheel):
     with zipfile.ZipFile(wheel) as z:
         names = z.namelist()
-        assert GRAMMAR_IN_WHEEL in names
-        packaged = z.read(GRAMMAR_IN_WHEEL).decode()
+        assert TABLES_IN_WHEEL in names
+        packaged = z.read(TABLES_IN_WHEEL).decode()
         entry_points = z.read(next(n for n in names if n.endswith(".dist-info/entry_points.txt")))
-    assert packaged == (ROOT / "grammar" / "expression.lark").read_text(encoding="utf-8")
+        metadata = z.read(next(n for n in names if n.endswith(".dist-info/METADATA"))).decode()
+    assert packaged == (ROOT / "dezero_cli" / "language" / "tables.py").read_text(encoding="utf-8")
+    runtime = [line for line in metadata.splitlines() if line.startswith("Requires-Dist:")]
+    runtime = [line for line in runtime if "extra ==" not in line]
+    assert not [line for line in runtime if "lark" in line]  # Lark is for building the tables
     assert "dezero = dezero_cli.launch:main" in entry_points.decode()
     assert not [n for n in names if n.startswith(("tests/", "grammar/"))]
 
 
-def test_installed_wheel_finds_its_grammar_from_another_directory(wheel, tmp_path):
+def test_installed_wheel_runs_from_another_directory_and_writes_nothing(wheel, tmp_path):
     # A fresh venv without pip and without system site-packages; the wheel is installed into
     # it, not editable, by this environment's pip. Its dependencies (numpy, click, lark, rich)
     # are borrowed from this environment through a .pth path entry, which keeps the test
@@ -77,7 +82,10 @@ def test_installed_wheel_finds_its_grammar_from_another_directory(wheel, tmp_pat
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
-    env["DEZERO_CACHE_DIR"] = str(tmp_path / "cache")  # no parser tables from earlier runs
+    home, cache = tmp_path / "home", tmp_path / "cache"
+    home.mkdir()
+    cache.mkdir()
+    env.update(HOME=str(home), XDG_CACHE_HOME=str(cache))
     dezero = env_dir / bindir / "dezero"
     args = [str(dezero), "grad", "square(exp(square(x)))", "--x", "0.5"]
     proc = run(args, cwd=elsewhere, env=env)
@@ -91,12 +99,8 @@ def test_installed_wheel_finds_its_grammar_from_another_directory(wheel, tmp_pat
     ).stdout
     assert Path(where.strip()).is_relative_to(env_dir), where
 
-    # Control: without the packaged grammar the installed command must fail, so the run above
-    # really read the file from the wheel and not from some fallback. Clean error, no traceback.
-    (site / GRAMMAR_IN_WHEEL).unlink()
-    proc = run(args, cwd=elsewhere, env=env)
-    assert proc.returncode == 3 and proc.stdout == ""
-    assert proc.stderr.startswith(
-        "error: internal error: FileNotFoundError: grammar expression.lark"
-    )
-    assert "Traceback" not in proc.stderr
+    # The very first run, and a syntax error (the path that once needed Lark): no file is
+    # written under the home or cache directories.
+    proc = run([str(dezero), "eval", "2x"], cwd=elsewhere, env=env)
+    assert proc.returncode == 2 and proc.stderr.startswith("error: implicit multiplication")
+    assert list(home.rglob("*")) == [] and list(cache.rglob("*")) == []

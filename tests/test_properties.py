@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from dezero_cli import api
-from dezero_cli.functions import FUNCTIONS
+from dezero_cli.engine.functions import FUNCTIONS
 
 # Modest in the default run; DEZERO_EXAMPLES=5000 pytest tests/test_properties.py for a long one.
 EXAMPLES = settings(
@@ -236,7 +236,11 @@ def test_gradient_matches_central_differences(tree, values):
 @given(tree=trees, values=values_st)
 def test_every_spelling_compiles_to_the_same_program(tree, values):
     minimal, full = show(tree, "min"), show(tree, "full")
-    assert api.as_program(minimal).steps == api.as_program(full).steps, (minimal, full)
+    # The same steps; only the labels, which name each call as written (`^`, `**`), may differ.
+    def computation(text):
+        return [step[:3] for step in api.as_program(text).steps]
+
+    assert computation(minimal) == computation(full), (minimal, full)
     given_values = {name: values[name] for name in variables(tree)}
     a = api.grad(minimal, given_values)
     b = api.grad(full, given_values)

@@ -8,8 +8,8 @@ from click.testing import CliRunner
 
 from dezero_cli.api import grad
 from dezero_cli.cli import cli, main
-from dezero_cli.core import Variable, using_config
-from dezero_cli.functions import Dot, Mean, Sum
+from dezero_cli.engine.core import Variable, using_config
+from dezero_cli.engine.functions import Dot, Mean, Sum
 
 X = np.array([1.0, 2.0, 4.0])
 Y = np.array([-1.0, 0.5, 3.0])

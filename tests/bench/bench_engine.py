@@ -202,8 +202,8 @@ def bench_throughput(n: int, repeats: int) -> None:
 CHAIN_CHILD = """
 import resource, sys, time
 import numpy as np
-from dezero_cli.core import Variable
-from dezero_cli.functions import Sin
+from dezero_cli.engine.core import Variable
+from dezero_cli.engine.functions import Sin
 n = int(sys.argv[1])
 work = sys.argv[2]
 g = 0.0

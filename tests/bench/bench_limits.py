@@ -29,8 +29,8 @@ import weakref
 
 import numpy as np
 
-from dezero_cli.core import Config, Function, Variable, as_variable
-from dezero_cli.functions import Sin
+from dezero_cli.engine.core import Config, Function, Variable, as_variable
+from dezero_cli.engine.functions import Sin
 from dezero_cli.limits import Limits, enforce
 
 CURRENT_CALL = Function.__call__

@@ -27,11 +27,12 @@ import tracemalloc
 
 import numpy as np
 
-from dezero_cli import core
-from dezero_cli.compiler import compile_expression
-from dezero_cli.dot import count_functions
-from dezero_cli.functions import Tanh
-from dezero_cli.orders import count_partials, derivative_graph, derivatives, partials
+from dezero_cli.api import derivative_graph, derivatives
+from dezero_cli.engine import core
+from dezero_cli.engine.dot import count_functions
+from dezero_cli.engine.functions import Tanh
+from dezero_cli.engine.higher import count_partials, partials
+from dezero_cli.language.program import compile_expression
 
 REPEAT = 5
 

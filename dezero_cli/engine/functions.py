@@ -1,8 +1,9 @@
 """The rule table: one class per function of the expression language, registered by name.
 
 Adding a function is one class here: the grammar has a generic call rule, the CLI lists
-functions from `FUNCTIONS`, and the tests are generated from it. Backward rules are written
-with Variable operations so that they can be differentiated again for higher orders.
+functions from `FUNCTIONS`, and the tests are generated from it. Each class carries its own
+metadata (name, aliases, arity, derivative, convention). Backward rules are written with
+Variable operations so that they can be differentiated again for higher orders.
 """
 
 from __future__ import annotations
@@ -14,32 +15,21 @@ from .core import BroadcastTo, Config, Function, Log, Pow
 FUNCTIONS: dict[str, type[Function]] = {}
 
 
-def register(*names: str):
-    """Make a Function class callable from expressions under each of `names`."""
-
-    def add(cls: type[Function]) -> type[Function]:
-        cls.name = names[0]
-        for name in names:
-            FUNCTIONS[name] = cls
-        return cls
-
-    return add
+def register(cls: type[Function]) -> type[Function]:
+    """Make a Function class callable from expressions as `cls.name` and each of its aliases."""
+    for name in (cls.name, *getattr(cls, "aliases", ())):
+        FUNCTIONS[name] = cls
+    return cls
 
 
-register("log", "ln")(Log)
-register("pow")(Pow)
-Pow.derivative = "d/da = b * a^(b-1);  d/db = a^b * log(a)"
-Pow.convention = (
-    "the same as a^b. A negative a only with an integer b: (-2)^3 is -8 with d/da = 12 "
-    "(at every order), and d/db is nan with a warning; 0^0 is 1; at a = 0 only, d/da is 0 "
-    "where b = 0 and d/db is 0 where b >= 0 (x^0 has derivative 0 even at x = 0)"
-)
-Log.convention = "natural logarithm; log(0) is -inf with derivative inf; nan for x < 0 (warning)"
+register(Pow)  # the arithmetic operator `^`, also callable as pow(a, b)
+register(Log)
 
 
-@register("square")
+@register
 class Square(Function):
     __slots__ = ()
+    name = "square"
     derivative = "2 * x"
 
     def forward(self, x):
@@ -50,9 +40,10 @@ class Square(Function):
         return gy * (2.0 * x)
 
 
-@register("exp")
+@register
 class Exp(Function):
     __slots__ = ()
+    name = "exp"
     derivative = "exp(x)"
     convention = "overflows to inf above x = 709.78, with a warning; its derivative is inf too"
 
@@ -63,9 +54,10 @@ class Exp(Function):
         return gy * self.outputs[0]()
 
 
-@register("sqrt")
+@register
 class Sqrt(Function):
     __slots__ = ()
+    name = "sqrt"
     derivative = "1 / (2 * sqrt(x))"
     convention = "sqrt(0) is 0 with derivative inf (also at -0.0); nan for x < 0"
 
@@ -77,9 +69,10 @@ class Sqrt(Function):
         return gy / (2.0 * self.outputs[0]())
 
 
-@register("sin")
+@register
 class Sin(Function):
     __slots__ = ()
+    name = "sin"
     derivative = "cos(x)"
 
     def forward(self, x):
@@ -89,9 +82,10 @@ class Sin(Function):
         return gy * Cos()(self.inputs[0])
 
 
-@register("cos")
+@register
 class Cos(Function):
     __slots__ = ()
+    name = "cos"
     derivative = "-sin(x)"
 
     def forward(self, x):
@@ -101,9 +95,10 @@ class Cos(Function):
         return gy * -Sin()(self.inputs[0])
 
 
-@register("tan")
+@register
 class Tan(Function):
     __slots__ = ()
+    name = "tan"
     derivative = "1 + tan(x)^2"
 
     def forward(self, x):
@@ -114,9 +109,10 @@ class Tan(Function):
         return gy * (1.0 + y * y)
 
 
-@register("tanh")
+@register
 class Tanh(Function):
     __slots__ = ()
+    name = "tanh"
     derivative = "1 - tanh(x)^2 = 1 / cosh(x)^2"
     convention = (
         "derivative computed as 1/cosh(x)^2, so accurate where tanh rounds to 1 or -1 "
@@ -151,9 +147,10 @@ class Sech2(Function):
         return gy * (-2.0 * self.outputs[0]()) * Tanh()(self.inputs[0])
 
 
-@register("sinh")
+@register
 class Sinh(Function):
     __slots__ = ()
+    name = "sinh"
     derivative = "cosh(x)"
     convention = "overflows to inf or -inf beyond |x| = 710.48, with a warning"
 
@@ -164,9 +161,10 @@ class Sinh(Function):
         return gy * Cosh()(self.inputs[0])
 
 
-@register("cosh")
+@register
 class Cosh(Function):
     __slots__ = ()
+    name = "cosh"
     derivative = "sinh(x)"
     convention = "overflows to inf beyond |x| = 710.48, with a warning"
 
@@ -177,9 +175,10 @@ class Cosh(Function):
         return gy * Sinh()(self.inputs[0])
 
 
-@register("sigmoid")
+@register
 class Sigmoid(Function):
     __slots__ = ()
+    name = "sigmoid"
     derivative = "sigmoid(x) * (1 - sigmoid(x)) = sigmoid(x) * sigmoid(-x)"
     convention = (
         "1/(1+exp(-x)) without overflow for any x; the derivative keeps full precision "
@@ -197,9 +196,10 @@ class Sigmoid(Function):
         return gy * y * Sigmoid()(-self.inputs[0])
 
 
-@register("abs")
+@register
 class Abs(Function):
     __slots__ = ()
+    name = "abs"
     derivative = "sign(x)"
     convention = "derivative 0 at x = 0 (and at -0.0)"
 
@@ -222,9 +222,10 @@ def _reduced_axes(ndim: int) -> tuple[tuple[int, ...], bool]:
     return tuple(range(batch, ndim)), batch > 0
 
 
-@register("sum")
+@register
 class Sum(Function):
     __slots__ = ()
+    name = "sum"
     elementwise = False
     derivative = "1 for each element"
     convention = "sums the elements (per row in batch mode)"
@@ -237,9 +238,10 @@ class Sum(Function):
         return BroadcastTo(self.inputs[0].shape)(gy)
 
 
-@register("mean")
+@register
 class Mean(Function):
     __slots__ = ()
+    name = "mean"
     elementwise = False
     derivative = "1 / n for each of the n elements"
     convention = "mean of the elements (per row in batch mode)"
@@ -254,9 +256,10 @@ class Mean(Function):
         return BroadcastTo(x.shape)(gy / float(n))
 
 
-@register("dot")
+@register
 class Dot(Function):
     __slots__ = ()
+    name = "dot"
     arity = 2
     elementwise = False
     derivative = "d/da = b;  d/db = a"

@@ -1,35 +1,55 @@
-"""DeZero's define-by-run engine: Variable, Function, the backward loop, and the arithmetic."""
+"""DeZero's define-by-run engine: Variable, Function, the backward loop, and the arithmetic.
+
+The arithmetic is what Variable's operators call (`x ** 2` as in the textbook): + - * / and
+unary minus, and power, whose rule needs `Log` and the mask `Where`, so those two are here as
+well. Every other function belongs to the rule table (functions.py), which also registers
+`Pow` and `Log` under their names.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import heapq
 import weakref
+from contextvars import ContextVar
 
 import numpy as np
 
-from .errors import GraphTooLarge
+from ..limits import node_budget, spend_nodes
+
+_enable_backprop: ContextVar[bool] = ContextVar("enable_backprop", default=True)
+# Leading axes that hold independent rows (batch mode): reductions never sum across them.
+_batch_ndim: ContextVar[int] = ContextVar("batch_ndim", default=0)
+_SWITCHES = {"enable_backprop": _enable_backprop, "batch_ndim": _batch_ndim}
 
 
-class Config:
-    """Switches read while a graph is being built."""
+class _Config:
+    """Switches read while a graph is being built, one value per context: two threads (or
+    tasks) that build graphs at once never see each other's settings."""
 
-    enable_backprop = True
-    # Leading axes that hold independent rows (batch mode): reductions never sum across them.
-    batch_ndim = 0
-    # [nodes left, limit] while a graph-size limit is in force (see limits.py), else None.
-    # A node whose value holds n elements counts 1 + n // 64, so the limit bounds memory.
-    node_budget: list[int] | None = None
+    __slots__ = ()
+
+    @property
+    def enable_backprop(self) -> bool:
+        return _enable_backprop.get()
+
+    @property
+    def batch_ndim(self) -> int:
+        return _batch_ndim.get()
+
+
+Config = _Config()
 
 
 @contextlib.contextmanager
 def using_config(name: str, value):
-    old = getattr(Config, name)
-    setattr(Config, name, value)
+    """Set one of Config's switches for the body of the `with`, in this context only."""
+    switch = _SWITCHES[name]
+    token = switch.set(value)
     try:
         yield
     finally:
-        setattr(Config, name, old)
+        switch.reset(token)
 
 
 def no_grad():
@@ -156,15 +176,6 @@ def is_ones(a) -> bool:
     return getattr(a, "base", None) is ONE
 
 
-def _spend(ys) -> None:
-    """Count a recorded node against the graph-size limit (limits.py)."""
-    budget = Config.node_budget
-    # What a node costs in memory: its objects, about as much as 64 float64 values.
-    budget[0] -= 1 + getattr(ys[0] if type(ys) is tuple else ys, "size", 1) // 64
-    if budget[0] < 0:
-        raise GraphTooLarge(budget[1])
-
-
 def as_variable(obj) -> Variable:
     """Wrap a number or array as a constant; a Variable passes through."""
     if isinstance(obj, Variable):
@@ -177,7 +188,7 @@ class Function:
 
     __slots__ = ("inputs", "outputs", "generation")
     arity = 1
-    name = ""  # how the expression language writes it; set by the registry
+    name = ""  # how the expression language writes it
 
     def __call__(self, *inputs) -> Variable:
         if len(inputs) == 1:  # the common case, without the generic machinery
@@ -186,22 +197,24 @@ class Function:
                 x = as_variable(x)
                 inputs = (x,)
             ys = self.forward(x.data)
-            record = x.requires_grad and Config.enable_backprop
+            record = x.requires_grad and _enable_backprop.get()
             generation = x.generation
         elif len(inputs) == 2:  # binary operators: the same, by hand
             x0, x1 = inputs
             if type(x0) is not Variable or type(x1) is not Variable:
                 x0, x1 = inputs = (as_variable(x0), as_variable(x1))
             ys = self.forward(x0.data, x1.data)
-            record = (x0.requires_grad or x1.requires_grad) and Config.enable_backprop
+            record = (x0.requires_grad or x1.requires_grad) and _enable_backprop.get()
             generation = x0.generation if x0.generation > x1.generation else x1.generation
         else:
             inputs = tuple(map(as_variable, inputs))
             ys = self.forward(*[x.data for x in inputs])
-            record = Config.enable_backprop and any(x.requires_grad for x in inputs)
+            record = _enable_backprop.get() and any(x.requires_grad for x in inputs)
             generation = max(x.generation for x in inputs) if record else 0
-        if record and Config.node_budget is not None:
-            _spend(ys)
+        if record:
+            budget = node_budget.get()
+            if budget is not None:
+                spend_nodes(budget, ys)
         if type(ys) is not tuple:
             output = Variable(ys, requires_grad=record)
             if record:
@@ -305,7 +318,13 @@ class Div(Function):
 class Pow(Function):
     __slots__ = ()
     arity = 2
-    name = "^"
+    name = "pow"
+    derivative = "d/da = b * a^(b-1);  d/db = a^b * log(a)"
+    convention = (
+        "the same as a^b. A negative a only with an integer b: (-2)^3 is -8 with d/da = 12 "
+        "(at every order), and d/db is nan with a warning; 0^0 is 1; at a = 0 only, d/da is 0 "
+        "where b = 0 and d/db is 0 where b >= 0 (x^0 has derivative 0 even at x = 0)"
+    )
 
     def forward(self, x0, x1):
         # x^1 is x exactly; Pow's own rule asks for it (x0 ** (x1 - 1)) whenever x1 is 2.
@@ -332,7 +351,7 @@ class Pow(Function):
             # For a < 0 the real a^b exists only at integer b: d/db is nan there, as log(a) is.
             zero_base = (a == 0) & (b >= 0)
             base = Where(zero_base)(1.0, x0) if np.any(zero_base) else x0
-            gx1 = gy * self.outputs[0]() * log(base)
+            gx1 = gy * self.outputs[0]() * Log()(base)
         return gx0, gx1
 
 
@@ -356,21 +375,19 @@ class Where(Function):
 
 
 class Log(Function):
-    """Natural logarithm: here rather than in functions.py because Pow's rule needs it."""
+    """Natural logarithm: here, beside the arithmetic, because the power rule needs it."""
 
     __slots__ = ()
     name = "log"
+    aliases = ("ln",)
     derivative = "1 / x"
+    convention = "natural logarithm; log(0) is -inf with derivative inf; nan for x < 0 (warning)"
 
     def forward(self, x):
         return np.log(x)
 
     def backward(self, gy):
         return gy / self.inputs[0]
-
-
-def log(x) -> Variable:
-    return Log()(x)
 
 
 class SumTo(Function):

@@ -1,28 +1,17 @@
-"""Computational graphs as Graphviz DOT text, and a separate step that renders it with `dot`.
+"""Computational graphs as Graphviz DOT text.
 
 `get_dot_graph` is pure: it walks from the outputs back through `creator` and `inputs` with an
 explicit stack and numbers the nodes in the order it meets them, so the same graph always gives
-the same text. `render` is the only part that touches files or runs a program.
+the same text. Rendering it is a separate step (graphviz.py), the only one that touches files.
 """
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
 from collections.abc import Iterable
 
 import numpy as np
 
 from .core import Function, Variable
-from .errors import DezeroError
-
-RENDERED = ("png", "svg", "pdf")
-TEXT = ("dot", "gv")
-
-
-class GraphvizMissing(DezeroError):
-    """Rendering needs Graphviz's `dot` program and it is not installed."""
 
 
 def walk(outputs: Variable | Iterable[Variable]) -> tuple[list[Variable], list[Function]]:
@@ -92,43 +81,3 @@ def _variable_label(v: Variable, verbose: bool) -> str:
 
 def _quote(text: str) -> str:
     return text.replace("\\", "\\\\").replace('"', '\\"')
-
-
-def output_kind(path: str) -> str:
-    """`dot` for DOT text, or the Graphviz output format named by the file's extension."""
-    ext = os.path.splitext(path)[1].lower().lstrip(".")
-    if ext in TEXT:
-        return "dot"
-    if ext in RENDERED:
-        return ext
-    known = ", ".join(f".{e}" for e in TEXT + RENDERED)
-    raise DezeroError(f"cannot tell what to write to {path!r}: use one of {known}")
-
-
-def render(dot_text: str, path: str) -> None:
-    """Write `dot_text` to `path`, through Graphviz when the extension asks for a picture."""
-    kind = output_kind(path)
-    try:
-        if kind == "dot":
-            with open(path, "w", encoding="utf-8") as out:
-                out.write(dot_text)
-            return
-        program = shutil.which("dot")
-        if program is None:
-            raise GraphvizMissing(
-                f"writing {path!r} needs Graphviz's 'dot' program, which is not installed: "
-                "install Graphviz (e.g. 'apt install graphviz') or write DOT text with -o FILE.dot"
-            )
-        done = subprocess.run(
-            [program, f"-T{kind}", "-o", path],
-            input=dot_text.encode("utf-8"),
-            capture_output=True,
-            check=False,
-        )
-    except OSError as exc:
-        raise DezeroError(f"cannot write {path!r}: {exc.strerror or exc}") from None
-    if done.returncode != 0:
-        why = done.stderr.decode("utf-8", "replace").strip().splitlines()
-        raise DezeroError(
-            f"Graphviz failed to write {path!r}: {why[-1] if why else 'no reason given'}"
-        )

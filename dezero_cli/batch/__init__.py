@@ -1,0 +1,68 @@
+"""Batch mode: read points or records, evaluate them vectorized in chunks, write them in order.
+
+Two shapes of work:
+
+* points mode (`expr` given): every row of a CSV, TSV or JSON Lines input is a point for the same
+  compiled expression. A chunk of rows becomes one array per variable, one graph, one backward.
+* records mode (no `expr`): every JSON Lines record carries its own `"expr"`. Within a window of
+  records, those that share an expression are evaluated together, then written back in order.
+
+Exactly one output record per input record, in input order: a bad record becomes a record with an
+`error` naming its line. Output is flushed after each chunk, so a run cut short leaves a valid
+prefix. No Click here: the CLI opens the streams and passes them in.
+
+    streams (blocks of lines) -> points | records -> rows (evaluation under the limits)
+"""
+
+from __future__ import annotations
+
+from .job import (
+    DELIMITERS,
+    EXTENSIONS,
+    FORMATS,
+    BatchError,
+    BatchOptions,
+    BatchStats,
+    Progress,
+    format_for,
+)
+from .points import points
+from .records import records
+from .rows import compile_within
+
+__all__ = [
+    "EXTENSIONS",
+    "FORMATS",
+    "BatchError",
+    "BatchOptions",
+    "BatchStats",
+    "compile_within",
+    "format_for",
+    "run",
+]
+
+
+def run(
+    source,
+    sink,
+    input_format: str,
+    output_format: str,
+    options: BatchOptions,
+    progress: Progress | None = None,
+) -> BatchStats:
+    """Evaluate every record of the binary stream `source`, writing to the text stream `sink`."""
+    if input_format not in FORMATS or output_format not in FORMATS:
+        raise BatchError(f"unknown format: choose from {', '.join(FORMATS)}")
+    stats = BatchStats()
+    if input_format == "jsonl":
+        if output_format != "jsonl":
+            raise BatchError("JSON Lines input can only be written as JSON Lines (jsonl)")
+        records(source, sink, options, stats, progress)
+    else:
+        if options.expr is None:
+            raise BatchError(
+                f"{input_format.upper()} input is a table of points: give the expression "
+                "with --expr (records with their own expressions are JSON Lines)"
+            )
+        points(source, sink, DELIMITERS[input_format], output_format, options, stats, progress)
+    return stats

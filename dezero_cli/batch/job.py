@@ -1,0 +1,63 @@
+"""What a batch run is asked to do and what it reports: options, counts, formats, columns."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from ..diagnostics import label
+from ..errors import DezeroError
+from ..language.program import Program
+from ..limits import Limits
+from .streams import BLOCK_BYTES
+
+FORMATS = ("csv", "tsv", "jsonl")
+DELIMITERS = {"csv": ",", "tsv": "\t"}
+EXTENSIONS = {".csv": "csv", ".tsv": "tsv", ".tab": "tsv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
+
+
+class BatchError(DezeroError):
+    """The batch cannot start: unusable input header, format or options (exit 2)."""
+
+
+@dataclass
+class BatchOptions:
+    """What to compute: `order` 0 is the value alone (no graph), 1 the gradient, k up to k-th."""
+
+    expr: Program | None = None
+    wrt: tuple[str, ...] | None = None
+    order: int = 1
+    fail_fast: bool = False
+    limits: Limits = field(default_factory=Limits)  # per record
+    block_bytes: int = BLOCK_BYTES  # read at a time
+    record_window: int = 50_000  # records mode groups equal expressions within this many
+
+
+@dataclass
+class BatchStats:
+    records: int = 0
+    failed: int = 0
+    stopped: bool = False  # --fail-fast cut the run short
+    first_error: int = 0  # line number of the first bad record
+    warnings: list[tuple[int, str]] = field(default_factory=list)
+
+
+Progress = Callable[[int], None]
+
+
+def format_for(path: str | None) -> str | None:
+    """The format a file name's extension implies, or None."""
+    if not path or path == "-":
+        return None
+    return EXTENSIONS.get(os.path.splitext(path)[1].lower())
+
+
+def column_labels(wrt: tuple[str, ...], order: int) -> list[tuple[str, tuple[str, ...]]]:
+    """(column label, variable path) of each derivative, order 1 first: grad_x, d2f/dxdy, ..."""
+    labels = [(f"grad_{name}", (name,)) for name in wrt] if order >= 1 else []
+    paths: list[tuple[str, ...]] = [(name,) for name in wrt]
+    for _ in range(2, order + 1):
+        paths = [(*p, name) for p in paths for name in wrt]
+        labels.extend((label(p), p) for p in paths)
+    return labels

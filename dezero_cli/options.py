@@ -1,0 +1,263 @@
+"""The option machinery the commands share: `--NAME VALUE` pairs for variables, the
+expression argument (or standard input), the output and limit options, and warnings.
+
+Only Click is imported here: the rest loads when a command runs, so `--help` stays instant.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import click
+
+from .limits import DEFAULT_MAX_DEPTH, DEFAULT_MAX_LENGTH, DEFAULT_MAX_NODES, Limits
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+VALUES_KEY = "dezero.values"
+LIMITS_KEY = "dezero.limits"
+
+
+class UserError(click.ClickException):
+    exit_code = EXIT_USAGE
+
+
+class ExpressionCommand(click.Command):
+    """A command that takes `--NAME VALUE` for any variable NAME besides its own options.
+
+    The pairs are taken out before Click parses, so a value such as `-1e-3` is never read as
+    a short option. A bare `--` ends them. An expression that starts with `-` (`-x^2`) is
+    passed on as the argument, not read as an unknown short option.
+    """
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        options = [p for p in self.get_params(ctx) if isinstance(p, click.Option)]
+        own = {opt for p in options for opt in p.opts + p.secondary_opts}
+        takes_value = {opt for p in options if not p.is_flag for opt in p.opts + p.secondary_opts}
+        short_letters = {opt[1] for opt in own if len(opt) == 2 and opt[1] != "-"}
+        rest: list[str] = []
+        dashed: list[str] = []  # arguments starting with '-' that are no option of ours
+        pairs: list[tuple[str, str]] = []
+        i = 0
+        while i < len(args):
+            arg = args[i]
+            i += 1
+            if arg == "--":
+                rest.extend(args[i - 1 :])
+                break
+            if arg == "--debug":
+                continue  # the group's option, honoured by main() wherever it is written
+            if (
+                arg[:1] == "-"
+                and arg[1:2] not in ("", "-")
+                and arg[1] not in short_letters
+                and (not rest or rest[-1] not in takes_value)
+            ):
+                dashed.append(arg)
+                continue
+            name, eq, value = arg[2:].partition("=")
+            if not arg.startswith("--") or not name or f"--{name}" in own:
+                rest.append(arg)
+                continue
+            if not eq:
+                if i >= len(args) or _is_long_option(args[i]):
+                    raise UserError(f"--{name} needs a value")
+                value = args[i]
+                i += 1
+            pairs.append((name, value))
+        if dashed:
+            at = rest.index("--") + 1 if "--" in rest else len(rest)
+            rest[at:at] = dashed if "--" in rest else ["--", *dashed]
+        ctx.meta[VALUES_KEY] = pairs
+        return super().parse_args(ctx, rest)
+
+    def invoke(self, ctx: click.Context):
+        """Run the command under its resource limits (graph size, time)."""
+        import gc
+
+        from .limits import enforce
+
+        # Graphs hold no reference cycles (outputs are weak references), so the cyclic
+        # collector only walks them, again and again: 3x the time of a 2,000,000-node graph.
+        # One expression is bounded work (unlike batch), and nothing cyclic outlives it.
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            with enforce(ctx.meta.get(LIMITS_KEY, Limits())):
+                return super().invoke(ctx)
+        finally:
+            if collecting:
+                gc.enable()
+
+
+def _is_long_option(arg: str) -> bool:
+    """`--y` or `--y=1` (never a value); `--`, `-1` and `-.5` can be values."""
+    return arg.startswith("--") and (arg[2:3].isalpha() or arg[2:3] == "_")
+
+
+def collect_values(ctx: click.Context, var_options: tuple[str, ...]) -> dict:
+    """Every `--NAME VALUE` and `-v NAME=VALUE`, parsed to float64 arrays."""
+    from .api import parse_value
+    from .errors import DezeroError
+
+    pairs = list(ctx.meta.get(VALUES_KEY, []))
+    for item in var_options:
+        name, eq, value = item.partition("=")
+        if not eq:
+            raise UserError(f"--var takes NAME=VALUE, got {item!r}")
+        pairs.append((name.strip(), value))
+    values = {}
+    for name, value in pairs:
+        if not name.isidentifier() or not name.isascii():
+            raise UserError(f"{name!r} is not a variable name (letters, digits and _)")
+        if name in values:
+            raise UserError(f"variable {name!r} is given twice")
+        try:
+            values[name] = parse_value(value, name)
+        except DezeroError as exc:  # `--formt json`: most likely a mistyped option
+            exc.message += option_hint(ctx, name)
+            raise
+    return values
+
+
+def read_expression(expr: str) -> str:
+    """EXPR itself, or standard input for `-`; refused when larger than the limits allow."""
+    from .limits import check_expression_size
+
+    ctx = click.get_current_context(silent=True)
+    limits = ctx.meta.get(LIMITS_KEY, Limits()) if ctx is not None else Limits()
+    text = expr if expr != "-" else _read_stdin(limits.max_length)
+    check_expression_size(text, limits)
+    return text
+
+
+def _read_stdin(max_length: int | None) -> str:
+    stream = getattr(sys.stdin, "buffer", sys.stdin)
+    if stream is None:
+        raise UserError("standard input is closed: give the expression as an argument")
+    try:
+        # One byte past the limit is enough to know it is too long, without reading it all.
+        data = stream.read() if max_length is None else stream.read(max_length + 1)
+    except OSError as exc:
+        raise UserError(f"cannot read standard input: {exc.strerror or exc}") from None
+    if isinstance(data, str):
+        data = data.encode("utf-8", "surrogateescape")
+    if max_length is not None and len(data) > max_length:
+        raise UserError(
+            f"the expression on standard input is longer than the limit of {max_length} "
+            "characters (--max-length)"
+        )
+    try:
+        text = data.decode("utf-8").strip()
+    except UnicodeDecodeError as exc:
+        message = f"the expression on standard input is not UTF-8 (byte {exc.start})"
+        raise UserError(message) from None
+    if not text:
+        raise UserError("standard input is empty: expected an expression")
+    return text
+
+
+def use_color(stream) -> bool:
+    return stream.isatty() and "NO_COLOR" not in os.environ and os.environ.get("TERM") != "dumb"
+
+
+def warn(message: str) -> None:
+    click.echo(f"warning: {printable(message)}", err=True)
+
+
+def _names(ctx, param, value):
+    return None if value is None else tuple(w.strip() for w in value.split(",") if w.strip())
+
+
+# Options that several commands share, declared once.
+expr_argument = click.argument("expr")
+var_option = click.option(
+    "-v",
+    "--var",
+    "var_options",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="Give a variable a value (for names that clash with options).",
+)
+format_option = click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="Output format.",
+)
+quiet_option = click.option("-q", "--quiet", is_flag=True, help="Bare numbers only, one line each.")
+
+
+def wrt_option(help: str = "Comma-separated variables to differentiate by."):
+    return click.option("--wrt", metavar="NAMES", callback=_names, help=help)
+
+
+def output_options(f):
+    """The argument and options every value-printing expression command shares."""
+    return expr_argument(var_option(format_option(quiet_option(f))))
+
+
+def limit_options(graph: bool = True, per_record: bool = False):
+    """--timeout, --max-length, --max-depth and (for commands that build graphs) --max-nodes.
+
+    With `per_record` (batch) the help says that the limits hold for each record.
+
+    The values go to `ctx.meta`, where ExpressionCommand.invoke and read_expression find them,
+    so command functions need no parameters for them.
+    """
+
+    def store(field: str):
+        def callback(ctx: click.Context, param, value):
+            from dataclasses import replace
+
+            if value is not None:
+                value = None if value == 0 else value
+                ctx.meta[LIMITS_KEY] = replace(ctx.meta.get(LIMITS_KEY, Limits()), **{field: value})
+            return value
+
+        return callback
+
+    # (option, field, type, metavar, help), in help order.
+    table = [
+        ("--max-nodes", "max_nodes", click.IntRange(min=0), "N",
+         "Most graph nodes (one of n values counts 1 + n/64); 0 for no limit.  "
+         f"[default: {DEFAULT_MAX_NODES}]"),
+        ("--max-length", "max_length", click.IntRange(min=0), "N",
+         "Longest expression in characters; 0 for no limit.  "
+         f"[default: {DEFAULT_MAX_LENGTH}]"),
+        ("--max-depth", "max_depth", click.IntRange(min=0), "N",
+         "Most levels of nested parentheses; 0 for no limit.  "
+         f"[default: {DEFAULT_MAX_DEPTH}]"),
+        ("--timeout", "timeout", click.FloatRange(min=0, min_open=True, max=1e9), "SECONDS",
+         "Most wall time for each record; a record over it gets an error and the batch goes "
+         "on.  [default: none]" if per_record else
+         "Stop with exit status 124 after this much wall time.  [default: none]"),
+    ]  # fmt: skip
+
+    def add(f):
+        for option, field, kind, metavar, text in reversed(table):
+            if field == "max_nodes" and not graph:
+                continue
+            f = click.option(option, type=kind, metavar=metavar, expose_value=False,
+                             callback=store(field), help=text)(f)  # fmt: skip
+        return f
+
+    return add
+
+
+def option_hint(ctx: click.Context, name: str) -> str:
+    """` (did you mean the option --format?)` when NAME looks like a mistyped option."""
+    import difflib
+
+    own = [opt[2:] for p in ctx.command.params for opt in p.opts if opt[:2] == "--"]
+    close = difflib.get_close_matches(name, own, n=1)
+    return f" (did you mean the option --{close[0]}?)" if close else ""
+
+
+def printable(text: str) -> str:
+    """`text` with control characters and undecodable bytes escaped: one line, no terminal codes."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
