@@ -128,8 +128,10 @@ def explain(
         kind == "NUMBER" and value.startswith(".") or kind == "NAME" and value[0] in "eE"
     ):
         return _malformed_number(text, col)  # 1.2.3, 1e
-    if kind in ("NAME", "NUMBER", "LPAR") and before[-1:] and (
-        before[-1].isalnum() or before[-1] in "._)"
+    if (
+        kind in ("NAME", "NUMBER", "LPAR")
+        and before[-1:]
+        and (before[-1].isalnum() or before[-1] in "._)")
     ):
         called = re.search(r"(?<![A-Za-z0-9_.])[A-Za-z_][A-Za-z0-9_]*$", before)
         if called and kind != "LPAR":
