@@ -16,13 +16,15 @@ from . import diagnostics
 from .diagnostics import distinct_partials, label
 from .engine.core import Config, Variable, no_grad, sum_to
 from .engine.higher import MAX_ENTRIES, MAX_ORDER, full_tensor, partials
-from .errors import ValueProblem
+from .errors import DezeroError, ExpressionSyntaxError, ValueProblem
 from .language.program import CALL, Program, compile_expression
 from .values import parse_value
 
 __all__ = [
     "Check",
     "CheckResult",
+    "DezeroError",
+    "ExpressionSyntaxError",
     "Program",
     "Result",
     "as_program",
