@@ -27,11 +27,13 @@ from .options import (
     output_options,
     printable,
     read_expression,
+    tell,
     use_color,
     var_option,
     warn,
     wrt_option,
 )
+from .output import Guarded, OutputFailed, ReaderGone, discard, guard
 
 
 def emit(ctx: click.Context, result, fmt: str, quiet: bool) -> None:
@@ -305,7 +307,7 @@ def batch(
                 f"{stats.failed} of {stats.records} records failed, the first on line "
                 f"{stats.first_error} (see the error field)"
             )
-        click.echo(f"error: {message}", err=True)
+        tell(f"error: {message}")
         return EXIT_FAILED
     return EXIT_OK
 
@@ -327,16 +329,17 @@ def _open_output(path: str | None):
     if path is None or path == "-":
         return contextlib.nullcontext(sys.stdout)
     try:
-        return open(path, "w", encoding="utf-8", newline="")  # noqa: SIM115
+        file = open(path, "w", encoding="utf-8", newline="")  # noqa: SIM115
     except OSError as exc:
         raise UserError(f"cannot write {path}: {exc.strerror}") from None
+    return Guarded(file, path)  # closed by the caller's with
 
 
 def _batch_progress():
     """A rich progress display on stderr when it is a terminal; otherwise nothing."""
     import contextlib
 
-    if not sys.stderr.isatty():
+    if sys.stderr is None or not sys.stderr.isatty():  # closed (`2>&-`), or no terminal
         return contextlib.nullcontext(None)
     return _RichProgress()
 
@@ -385,8 +388,7 @@ class Interrupted(click.ClickException):
 def quiet_broken_pipe() -> int:
     """The reader went away (`| head`): stop quietly, and keep Python from complaining again
     when it flushes stdout at exit."""
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, sys.stdout.fileno())
+    discard(sys.stdout)
     return EXIT_OK
 
 
@@ -394,10 +396,18 @@ def main(argv: list[str] | None = None) -> int:
     """Run the CLI; map every failure to one `error:` line and a documented exit status."""
     args = sys.argv[1:] if argv is None else list(argv)
     debug = "--debug" in args or bool(os.environ.get("DEZERO_DEBUG"))
+    stdout = sys.stdout
+    sys.stdout = guard(stdout)  # a failed write is OutputFailed, wherever it happens
     try:
-        code = cli.main(args, prog_name="dezero", standalone_mode=False)
+        code = _run(args)
         sys.stdout.flush()
-        return code if isinstance(code, int) else EXIT_OK
+        return code
+    except (ReaderGone, BrokenPipeError):
+        discard(stdout)
+        return EXIT_OK
+    except OutputFailed as exc:
+        discard(stdout)  # what is still buffered would fail again at exit
+        return _fail(exc.message, exc.exit_code)
     except click.exceptions.Abort:
         return _fail("interrupted", EXIT_INTERRUPTED)
     except KeyboardInterrupt:
@@ -407,8 +417,6 @@ def main(argv: list[str] | None = None) -> int:
         if isinstance(exc, click.UsageError) and exc.ctx is not None:
             message += f" (see '{exc.ctx.command_path} --help')"
         return _fail(message, exc.exit_code)
-    except BrokenPipeError:
-        return quiet_broken_pipe()
     except Exception as exc:
         from .errors import DezeroError
 
@@ -421,11 +429,20 @@ def main(argv: list[str] | None = None) -> int:
             "details, and please report it)",
             EXIT_INTERNAL,
         )
+    finally:
+        sys.stdout = stdout
+
+
+def _run(args: list[str]) -> int:
+    try:
+        code = cli.main(args, prog_name="dezero", standalone_mode=False)
+    except click.exceptions.NoArgsIsHelpError as exc:  # bare `dezero`: the help, as --help
+        click.echo(exc.ctx.get_help())
+        return EXIT_OK
+    return code if isinstance(code, int) else EXIT_OK
 
 
 def _fail(message: str, code: int, context=None) -> int:
-    lines = [f"error: {printable(message)}"]
-    if context is not None:
-        lines.extend(f"  {line}" for line in context())
-    click.echo("\n".join(lines), err=True)
+    lines = [] if context is None else [f"  {line}" for line in context()]
+    tell(f"error: {printable(message)}", lines)
     return code

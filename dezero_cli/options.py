@@ -162,7 +162,18 @@ def use_color(stream) -> bool:
 
 
 def warn(message: str) -> None:
-    click.echo(f"warning: {printable(message)}", err=True)
+    tell(f"warning: {printable(message)}")
+
+
+def tell(line: str, context: tuple[str, ...] | list[str] = ()) -> None:
+    """A line on standard error, then `context` lines. When stderr cannot be written either
+    (closed, full), there is nowhere left to say anything: the exit status still tells."""
+    from .output import discard
+
+    try:
+        click.echo("\n".join([line, *context]), err=True)
+    except (OSError, ValueError):
+        discard(sys.stderr)  # or Python complains again when it flushes stderr at exit
 
 
 def _names(ctx, param, value):
