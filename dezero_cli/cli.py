@@ -23,10 +23,9 @@ from .options import (
     expr_argument,
     format_option,
     limit_options,
-    option_hint,
     output_options,
     printable,
-    read_expression,
+    read_program,
     tell,
     use_color,
     var_option,
@@ -36,12 +35,10 @@ from .options import (
 from .output import Guarded, OutputFailed, ReaderGone, discard, guard
 
 
-def emit(ctx: click.Context, result, fmt: str, quiet: bool) -> None:
+def emit(result, fmt: str, quiet: bool) -> None:
     from . import render
 
     for message in result.warnings:
-        if "given but not used" in message:  # a variable nobody uses may be a mistyped option
-            message += option_hint(ctx, message.split("'")[1])
         warn(message)
     if fmt == "json":
         sys.stdout.write(render.render_json(result))
@@ -106,12 +103,13 @@ def grad(ctx, expr, var_options, fmt, quiet, wrt, order):
     """
     from . import api
 
-    values = collect_values(ctx, var_options)
+    program = read_program(expr)
+    values = collect_values(ctx, var_options, program.variables)
     if order is None:
-        result = api.grad(read_expression(expr), values, wrt)
+        result = api.grad(program, values, wrt)
     else:
-        result = api.derivatives(read_expression(expr), values, order, wrt)
-    emit(ctx, result, fmt, quiet)
+        result = api.derivatives(program, values, order, wrt)
+    emit(result, fmt, quiet)
 
 
 @cli.command("eval", cls=ExpressionCommand)
@@ -128,9 +126,10 @@ def eval_(ctx, expr, var_options, fmt, quiet):
     """
     from . import api
 
-    values = collect_values(ctx, var_options)
-    result = api.evaluate(read_expression(expr), values)
-    emit(ctx, result, fmt, quiet)
+    program = read_program(expr)
+    values = collect_values(ctx, var_options, program.variables)
+    result = api.evaluate(program, values)
+    emit(result, fmt, quiet)
 
 
 @cli.command(cls=ExpressionCommand)
@@ -167,10 +166,11 @@ def graph(ctx, expr, var_options, output, order, wrt, verbose):
     from .engine.dot import get_dot_graph
     from .graphviz import output_kind, write_graph
 
-    values = collect_values(ctx, var_options)
     if output is not None:
         output_kind(output)  # a bad extension fails before any work
-    outputs = derivative_graph(read_expression(expr), values, order, wrt)
+    program = read_program(expr)
+    values = collect_values(ctx, var_options, program.variables)
+    outputs = derivative_graph(program, values, order, wrt)
     text = get_dot_graph(outputs, verbose=verbose)
     if output is None:
         sys.stdout.write(text)
@@ -201,8 +201,9 @@ def check(ctx, expr, var_options, fmt, wrt, eps, rtol, atol):
     from . import render
     from .api import check_gradient
 
-    values = collect_values(ctx, var_options)
-    outcome = check_gradient(read_expression(expr), values, eps, rtol, atol, wrt)
+    program = read_program(expr)
+    values = collect_values(ctx, var_options, program.variables)
+    outcome = check_gradient(program, values, eps, rtol, atol, wrt)
     for message in outcome.warnings:
         warn(message)
     if fmt == "json":

@@ -186,3 +186,121 @@ def test_bare_dezero_prints_the_help_on_stdout_and_exits_0():
     code, out, err = run()
     assert (code, out, err) == (0, run("--help")[1], "")
     assert out.startswith("Usage: dezero [OPTIONS] COMMAND [ARGS]...\n")
+
+
+# ---- 11. Arguments that start with a dash -------------------------------------------------------
+
+# args -> exact stdout: the first argument that is no option of the command is EXPR.
+DASHED = [
+    (["grad", "-v*t", "--v", "2", "--t", "3"], "f = -6.0\ndf/dv = -3.0\ndf/dt = -2.0\n"),
+    (["grad", "-h*x", "--h", "2", "--x", "3"], "f = -6.0\ndf/dh = -3.0\ndf/dx = -2.0\n"),
+    (["eval", "--2"], "f = 2.0\n"),
+    (["eval", "-x", "--x", "2"], "f = -2.0\n"),
+    (["eval", "-1", "-q"], "-1.0\n"),
+    (["eval", "-q", "-1"], "-1.0\n"),
+    (["eval", "-q*x", "--q", "2", "--x", "3", "-q"], "-6.0\n"),
+    (["eval", "-vx", "--vx", "2"], "f = -2.0\n"),  # no NAME=VALUE after -v: an expression
+    (["eval", "-v", "x=2", "-x"], "f = -2.0\n"),  # -v NAME=VALUE: the option
+    (["eval", "-vx=2", "-x"], "f = -2.0\n"),
+    (["eval", "--var=x=2", "-x"], "f = -2.0\n"),
+    (["eval", "--x", "-1", "-x"], "f = 1.0\n"),  # after --NAME, a dash is the value
+    (["eval", "--x=-1", "-x*x"], "f = -1.0\n"),
+    (["eval", "--x", "2", "--", "--x"], "f = 2.0\n"),  # --x as EXPR: after --
+    (["eval", "--h", "1", "--", "-h"], "f = -1.0\n"),  # -h as EXPR: after --
+    (["check", "-v*t", "--v", "2", "--t", "3", "--format", "json"], None),
+]
+
+
+@pytest.mark.parametrize("args, stdout", DASHED, ids=[" ".join(a) for a, _ in DASHED])
+def test_an_expression_that_starts_with_a_dash_is_the_expression(args, stdout):
+    code, out, err = run(*args)
+    if stdout is None:
+        assert (code, err) == (0, "") and '"ok": true' in out
+    else:
+        assert (code, out, err) == (0, stdout, "")
+
+
+def test_graph_takes_a_dashed_expression_and_o_only_written_alone():
+    code, out, _ = run("graph", "-o*x", "--o", "2", "--x", "3")
+    assert code == 0 and out.startswith("digraph g {") and 'label="Neg"' in out
+
+
+@pytest.mark.parametrize("command", ["grad", "eval", "check", "graph"])
+def test_h_alone_is_help_wherever_it_is(command):
+    for args in ([command, "-h"], [command, "x", "-h"], [command, "-h", "x"]):
+        code, out, err = run(*args)
+        assert (code, err) == (0, "")
+        assert out.startswith(f"Usage: dezero {command} [OPTIONS] EXPR\n")
+
+
+DASH_ERRORS = [
+    (["grad", "x", "-1"], "error: Got unexpected extra argument (-1) (see 'dezero grad --help')\n"),
+    (["grad", "x", "-v*t"],
+     "error: Got unexpected extra argument (-v*t) (see 'dezero grad --help')\n"),
+    (["grad", "x", "--1x", "2"], "error: '1x' is not a variable name (letters, digits and _)\n"),
+    (["eval", "-q", "-q"], "error: Missing argument 'EXPR'. (see 'dezero eval --help')\n"),
+    (["eval", "1", "--x"], "error: --x needs a value\n"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("args, stderr", DASH_ERRORS, ids=[" ".join(a) for a, _ in DASH_ERRORS])
+def test_dashed_arguments_that_are_errors(args, stderr):
+    assert run(*args) == (2, "", stderr)
+
+
+# ---- 12. A misspelled option is an error --------------------------------------------------------
+
+MISSPELLED = [
+    (["grad", "sin(x)", "--x", "1", "--oder", "2"], "--oder (did you mean --order?)"),
+    (["grad", "x", "--x", "1", "--formt", "json"], "--formt (did you mean --format?)"),
+    (["grad", "x", "--x", "1", "--quite"], "--quite (did you mean --quiet?)"),
+    (["grad", "x", "--x", "1", "--ord", "2"], "--ord (did you mean --order?)"),
+    (["grad", "x", "--x", "1", "--wtr", "x"], "--wtr (did you mean --wrt?)"),
+    (["grad", "x", "--x", "1", "--max-nodez", "9"], "--max-nodez (did you mean --max-nodes?)"),
+    (["grad", "x", "--x", "1", "--hlep"], "--hlep (did you mean --help?)"),
+    (["grad", "x", "--x", "1", "--no-such", "1"], "--no-such"),  # no variable has a dash
+    (["eval", "x", "--x", "1", "--timeuot", "1"], "--timeuot (did you mean --timeout?)"),
+    (["check", "x", "--x", "1", "--epss", "1e-3"], "--epss (did you mean --eps?)"),
+    (["check", "x", "--x", "1", "--rtl", "0"], "--rtl (did you mean --rtol?)"),
+    (["graph", "x", "--x", "1", "--outptu", "g.dot"], "--outptu (did you mean --output?)"),
+    (["graph", "x", "--x", "1", "--verbos"], "--verbos (did you mean --verbose?)"),
+]
+
+
+@pytest.mark.parametrize("args, what", MISSPELLED, ids=[" ".join(a) for a, _ in MISSPELLED])
+def test_a_near_miss_of_an_option_is_an_error(args, what):
+    assert run(*args) == (2, "", f"error: no such option {what}\n")
+
+
+def test_a_near_miss_that_is_a_variable_is_a_variable():
+    assert run("grad", "oder*x", "--oder", "2", "--x", "3", "-q") == (0, "6.0\n3.0\n2.0\n", "")
+    assert run("eval", "formt", "--formt", "json") == (
+        2,
+        "",
+        "error: value of formt is not a number: 'json'\n",
+    )
+
+
+def test_an_unused_name_far_from_every_option_stays_a_warning():
+    # One letter is no misspelling of --wrt; eps is an option of check, not of grad.
+    for name in ("t", "eps", "xyz"):
+        assert run("grad", "x", "--x", "1", f"--{name}", "3", "-q") == (
+            0,
+            "1.0\n1.0\n",
+            f"warning: variable {name!r} is given but not used in the expression\n",
+        )
+
+
+def test_a_syntax_error_comes_before_an_option_or_value_error():
+    assert run("grad", "x+", "--oder", "2", "--x", "abc")[2] == (
+        "error: the expression ends too early\n  x+\n    ^\n"
+    )
+
+
+def test_spelling_distance_and_closest():
+    from dezero_cli.spelling import closest, edit_distance
+
+    pairs = [("atan", "tan"), ("sqtr", "sqrt"), ("", "ab"), ("kitten", "sitting"), ("ab", "ab")]
+    assert [edit_distance(a, b) for a, b in pairs] == [1, 1, 2, 3, 0]
+    assert closest("ord", ["wrt", "order"], 2) == "order"  # equally near: the shared start
+    assert closest("xyz", ["x"], 1) is None  # x starts alike but is 2 edits away
