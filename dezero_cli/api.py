@@ -15,9 +15,10 @@ import numpy as np
 from . import diagnostics
 from .diagnostics import distinct_partials, label
 from .engine.core import Config, Variable, no_grad, sum_to
+from .engine.functions import FUNCTIONS
 from .engine.higher import MAX_ENTRIES, MAX_ORDER, full_tensor, partials
 from .errors import DezeroError, ExpressionSyntaxError, ValueProblem
-from .language.program import CALL, Program, compile_expression
+from .language.program import CALL, CONSTANTS, Program, compile_expression
 from .values import parse_value
 
 __all__ = [
@@ -80,12 +81,21 @@ def check_values(program: Program, values: Mapping[str, object]) -> tuple[dict, 
             if isinstance(value, np.ndarray) and value.dtype == np.float64
             else np.asarray(value, dtype=np.float64)
         )
-    warnings = [
-        f"variable {name!r} is given but not used in the expression"
-        for name in values
-        if name not in program.variables
-    ]
+    warnings = [unused(name) for name in values if name not in program.variables]
     return arrays, warnings
+
+
+def unused(name: str) -> str:
+    """Why a value given for NAME is not used: NAME is a constant, a function, or no variable of
+    the expression."""
+    if name in CONSTANTS:
+        return (
+            f"{name} is a constant ({CONSTANTS[name]!r}), not a variable: "
+            f"the value given for {name} is not used"
+        )
+    if name in FUNCTIONS:
+        return f"{name} is a function, not a variable: the value given for {name} is not used"
+    return f"variable {name!r} is given but not used in the expression"
 
 
 def select_wrt(program: Program, wrt: Iterable[str] | None) -> tuple[str, ...]:

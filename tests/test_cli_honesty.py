@@ -304,3 +304,47 @@ def test_spelling_distance_and_closest():
     assert [edit_distance(a, b) for a, b in pairs] == [1, 1, 2, 3, 0]
     assert closest("ord", ["wrt", "order"], 2) == "order"  # equally near: the shared start
     assert closest("xyz", ["x"], 1) is None  # x starts alike but is 2 edits away
+
+
+# ---- 16. Suggestions that are real near misses; constants given values -----------------------
+
+UNKNOWN = [
+    ("atan", "run 'dezero functions' for the list"),  # another function, not a typo of tan
+    ("asin", "run 'dezero functions' for the list"),
+    ("log2", "run 'dezero functions' for the list"),
+    ("sign", "run 'dezero functions' for the list"),
+    ("cot", "run 'dezero functions' for the list"),
+    ("foo", "run 'dezero functions' for the list"),
+    ("sinn", "did you mean sin?"),
+    ("sine", "did you mean sin?"),
+    ("SIN", "did you mean sin?"),
+    ("sqtr", "did you mean sqrt?"),
+    ("sigmod", "did you mean sigmoid?"),
+    ("power", "did you mean pow?"),
+    ("logistic", "did you mean sigmoid?"),
+]
+
+
+@pytest.mark.parametrize("name, hint", UNKNOWN, ids=[n for n, _ in UNKNOWN])
+def test_unknown_function_suggestions(name, hint):
+    code, _, err = run("eval", f"{name}(1)")
+    assert (code, err.splitlines()[0]) == (2, f"error: unknown function {name!r}: {hint}")
+
+
+@pytest.mark.parametrize(
+    "args, warning",
+    [
+        (["grad", "e*x", "--x", "1", "--e", "2"],
+         "e is a constant (2.718281828459045), not a variable: the value given for e is not used"),
+        (["grad", "x", "--x", "1", "--pi", "3"],
+         "pi is a constant (3.141592653589793), not a variable: the value given for pi is not "
+         "used"),
+        (["eval", "x", "--x", "1", "-v", "sin=2"],
+         "sin is a function, not a variable: the value given for sin is not used"),
+    ],
+)  # fmt: skip
+def test_a_value_for_a_constant_or_function_says_what_the_name_is(args, warning):
+    code, _, err = run(*args)
+    assert (code, err) == (0, f"warning: {warning}\n")
+    code, out, _ = run(*args, "--format", "json")
+    assert f'"warnings": ["{warning}"]' in out
