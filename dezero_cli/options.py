@@ -177,27 +177,50 @@ def read_expression(expr: str) -> str:
     return text
 
 
-def _read_stdin(max_length: int | None) -> str:
+def _read_stdin(max_length: int | None, block: int = 1 << 16) -> str:
+    """Standard input as text, stripped. Counted as argv is (characters, without the whitespace
+    around them), and refused as soon as it is longer than `max_length`: read past the limit by
+    one block at most, and whitespace after it held as a count, not as text."""
+    import codecs
+
     stream = getattr(sys.stdin, "buffer", sys.stdin)
     if stream is None:
         raise UserError("standard input is closed: give the expression as an argument")
-    try:
-        # One byte past the limit is enough to know it is too long, without reading it all.
-        data = stream.read() if max_length is None else stream.read(max_length + 1)
-    except OSError as exc:
-        raise UserError(f"cannot read standard input: {exc.strerror or exc}") from None
-    if isinstance(data, str):
-        data = data.encode("utf-8", "surrogateescape")
-    if max_length is not None and len(data) > max_length:
-        raise UserError(
-            f"the expression on standard input is longer than the limit of {max_length} "
-            "characters (--max-length)"
-        )
-    try:
-        text = data.decode("utf-8").strip()
-    except UnicodeDecodeError as exc:
-        message = f"the expression on standard input is not UTF-8 (byte {exc.start})"
-        raise UserError(message) from None
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    parts: list[str] = []
+    read = length = trailing = (
+        0  # bytes read; characters from the first non-space; spaces at the end
+    )
+    while True:
+        try:
+            data = stream.read(block)
+        except OSError as exc:
+            raise UserError(f"cannot read standard input: {exc.strerror or exc}") from None
+        if isinstance(data, str):
+            data = data.encode("utf-8", "surrogateescape")
+        held = len(decoder.getstate()[0])  # bytes of a character cut at the last block's end
+        try:
+            text = decoder.decode(data, final=not data)
+        except UnicodeDecodeError as exc:
+            at = read - held + exc.start
+            raise UserError(f"the expression on standard input is not UTF-8 (byte {at})") from None
+        read += len(data)
+        if not length:
+            text = text.lstrip()
+        if text:
+            body = text.rstrip()
+            trailing = len(text) - len(body) if body else trailing + len(text)
+            length += len(text)
+            if max_length is not None and length - trailing > max_length:
+                raise UserError(
+                    f"the expression on standard input is longer than the limit of {max_length} "
+                    "characters (--max-length)"
+                )
+            if body or max_length is None or trailing <= max_length:
+                parts.append(text)  # past the limit, spaces only count: more text is too long
+        if not data:
+            break
+    text = "".join(parts).rstrip()
     if not text:
         raise UserError("standard input is empty: expected an expression")
     return text

@@ -306,6 +306,59 @@ def test_spelling_distance_and_closest():
     assert closest("xyz", ["x"], 1) is None  # x starts alike but is 2 edits away
 
 
+# ---- 15. --max-length counts characters, alike from argv and stdin ---------------------------
+
+
+@pytest.mark.parametrize("source", ["argv", "stdin"])
+def test_max_length_counts_characters_without_surrounding_whitespace(source):
+    def length(expr: str, limit: int):
+        if source == "argv":
+            return run("eval", expr, "--max-length", str(limit), "-q")
+        return run("eval", "-", "--max-length", str(limit), "-q", stdin=expr.encode())
+
+    assert length("  1+2 \n", 3) == (0, "3.0\n", "")
+    assert length("1+2\n", 3) == (0, "3.0\n", "")
+    code, out, err = length("1+23", 3)
+    assert (code, out) == (2, "")
+    if source == "argv":
+        assert err == (
+            "error: the expression is 4 characters long, more than the limit of 3 (--max-length)\n"
+        )
+    else:
+        assert err == (
+            "error: the expression on standard input is longer than the limit of 3 characters "
+            "(--max-length)\n"
+        )
+    # Two characters of two bytes each: 2 characters, so within a limit of 2 (and then a
+    # syntax error, the same from both).
+    code, _, err = length("éé", 2)
+    assert (code, err.splitlines()[0]) == (2, "error: unexpected character 'é'")
+
+
+def test_stdin_limit_reads_past_trailing_spaces_without_holding_them():
+    spaces = b" " * 300_000
+    assert run("eval", "-", "--max-length", "3", "-q", stdin=b"1+2" + spaces + b"\n") == (
+        0,
+        "3.0\n",
+        "",
+    )
+    code, _, err = run("eval", "-", "--max-length", "3", stdin=b"1+2" + spaces + b"+1")
+    assert (code, err) == (
+        2,
+        "error: the expression on standard input is longer than the limit of 3 characters "
+        "(--max-length)\n",
+    )
+
+
+def test_stdin_not_utf8_across_blocks_names_the_byte():
+    # Standard input is read 64 KiB at a time: a bad byte after the first block, and a
+    # character cut at a block's end that never ends.
+    for data, at in ((b"x" * 70_000 + b"\xff", 70_000), (b"x" * 65_535 + b"\xe2\x82", 65_535)):
+        assert run("eval", "-", stdin=data)[2] == (
+            f"error: the expression on standard input is not UTF-8 (byte {at})\n"
+        )
+
+
 # ---- 16. Suggestions that are real near misses; constants given values -----------------------
 
 UNKNOWN = [
