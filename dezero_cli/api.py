@@ -290,13 +290,19 @@ EPS, RTOL, ATOL = 1e-6, 1e-5, 1e-8
 
 @dataclass
 class Check:
-    """One variable: the two gradients, their differences, and which elements agree."""
+    """One variable: the two gradients, their differences, and which elements agree.
+
+    Where a step of the central difference left the expression's domain (f is finite at the
+    point but not at v + h or v - h), there is no central difference: `numeric`, `abs_error`
+    and `rel_error` are nan there, `ok` is False and `left_domain` True.
+    """
 
     backprop: np.ndarray
     numeric: np.ndarray
     abs_error: np.ndarray
-    rel_error: np.ndarray
+    rel_error: np.ndarray  # nan where undefined (an error that is nan or inf)
     ok: np.ndarray  # bool, elementwise
+    left_domain: np.ndarray  # bool, elementwise
 
 
 @dataclass
@@ -332,44 +338,82 @@ def check_gradient(
     program = as_program(expr)
     result = grad(program, values, wrt)
     checks = {}
+    warnings = list(result.warnings)
     points = pointwise(program, result.inputs)
     with np.errstate(all="ignore"):
         for name, backprop in result.grad.items():
-            numeric = _numeric(program, points, name, eps)
+            numeric, above, below = _numeric(program, points, name, eps, result.value)
             abs_error = np.abs(backprop - numeric)
             scale = np.maximum(np.abs(backprop), np.abs(numeric))
-            rel_error = np.where(scale > 0, abs_error / np.where(scale > 0, scale, 1.0), 0.0)
+            # 0 where both are 0; nan where the error is nan or inf (inf / inf): no fake 0.0.
+            rel_error = np.where(abs_error == 0, 0.0, abs_error / np.where(scale > 0, scale, 1.0))
             ok = (
                 np.isfinite(backprop)
                 & np.isfinite(numeric)
                 & (abs_error <= atol + rtol * np.abs(numeric))
             )
-            checks[name] = Check(backprop, numeric, abs_error, rel_error, ok)
-    return CheckResult(result, checks, eps, rtol, atol, list(result.warnings))
+            checks[name] = Check(backprop, numeric, abs_error, rel_error, ok, above | below)
+            if np.any(above | below):
+                warnings.append(_left_domain(name, points[name], eps, above, below))
+    return CheckResult(result, checks, eps, rtol, atol, warnings)
 
 
-def _numeric(program: Program, inputs: dict, name: str, eps: float) -> np.ndarray:
+def _left_domain(name: str, x: np.ndarray, eps: float, above, below) -> str:
+    """The warning for a variable whose central difference stepped out of the domain."""
+    where = np.flatnonzero(above | below)
+    i = np.unravel_index(where[0], np.shape(above))
+    index = "".join(f"[{j}]" for j in i)
+    point = float(np.broadcast_to(x, np.shape(above))[i])
+    sides = [side for side, out in (("- h", below[i]), ("+ h", above[i])) if out]
+    others = where.size - 1
+    more = f" (nor at {others} more element{'s' if others > 1 else ''})" if others else ""
+    return (
+        f"df/d{name}{index}: f is not finite at {name}{index} {' and '.join(sides)} "
+        f"({name}{index} = {point!r}, h = {eps * max(1.0, abs(point))!r}): the step left the "
+        f"domain, so there is no central difference{more}; check at a point at least h inside "
+        "the domain, or with a smaller --eps"
+    )
+
+
+def _numeric(program: Program, inputs: dict, name: str, eps: float, value: np.ndarray):
+    """The central difference by `name`, and where f(x + h), f(x - h) are not finite while f
+    is: (numeric, above, below), each of x's shape."""
     x = inputs[name]
     # The step scales with |x| (an absolute 1e-6 is below float64's resolution past |x| ~ 1e9,
     # and too coarse a probe past 1e4), and is divided by the distance actually stepped,
     # x + h and x - h rounded, so that rounding of the step itself does not count as error.
     h = eps * np.maximum(1.0, np.abs(x))
+    inside = np.isfinite(value)
 
     def at(shifted: np.ndarray) -> np.ndarray:
         xs = {n: Variable(shifted if n == name else v) for n, v in inputs.items()}
         with no_grad():
             return np.asarray(run(program, xs).data)
 
+    def out(f: np.ndarray) -> np.ndarray:
+        return inside & ~np.isfinite(f)
+
     if not mixing_functions(program):
         # Element i of the value depends on element i of x only (or on all of x when x is a
         # scalar), so one shift of every element at once gives every partial.
         up, down = x + h, x - h
-        diff = (at(up) - at(down)) / (up - down)
-        return diff if diff.shape == x.shape else sum_to(diff, x.shape)
-    out = np.empty_like(x)
+        f_up, f_down = at(up), at(down)
+        diff = (f_up - f_down) / (up - down)
+        if diff.shape == x.shape:
+            return diff, out(f_up), out(f_down)
+        return (
+            sum_to(diff, x.shape),
+            sum_to(out(f_up).astype(float), x.shape) > 0,
+            sum_to(out(f_down).astype(float), x.shape) > 0,
+        )
+    numeric = np.empty_like(x)
+    above = np.zeros(x.shape, dtype=bool)
+    below = np.zeros(x.shape, dtype=bool)
     for i in np.ndindex(x.shape):
         up, down = x.copy(), x.copy()
         up[i] += h[i]
         down[i] -= h[i]
-        out[i] = np.sum(at(up) - at(down)) / (up[i] - down[i])
-    return out
+        f_up, f_down = at(up), at(down)
+        numeric[i] = np.sum(f_up - f_down) / (up[i] - down[i])
+        above[i], below[i] = np.any(out(f_up)), np.any(out(f_down))
+    return numeric, above, below

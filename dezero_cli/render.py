@@ -153,12 +153,14 @@ def nested_record(level: dict[tuple[str, ...], np.ndarray]) -> dict:
 # dezero check
 
 
-def check_lines(check: CheckResult) -> list[tuple[str, str, str, str, str, bool]]:
-    """(label, backprop, numeric, abs error, rel error, ok) per element of each variable."""
+def check_lines(check: CheckResult) -> list[tuple[str, str, str, str, str, str]]:
+    """(label, backprop, numeric, abs error, rel error, status) per element of each variable;
+    status is `ok`, `FAILED`, or `not checked` where the step left the domain."""
     out = []
     for name, c in check.checks.items():
         for i in np.ndindex(np.shape(c.backprop)):
             index = "".join(f"[{j}]" for j in i)
+            status = "ok" if c.ok[i] else "not checked" if c.left_domain[i] else "FAILED"
             out.append(
                 (
                     f"df/d{name}{index}",
@@ -166,27 +168,30 @@ def check_lines(check: CheckResult) -> list[tuple[str, str, str, str, str, bool]
                     format_number(c.numeric[i]),
                     format_number(c.abs_error[i]),
                     format_number(c.rel_error[i]),
-                    bool(c.ok[i]),
+                    status,
                 )
             )
     return out
 
 
 def verdict(check: CheckResult) -> str:
-    lines = check_lines(check)
-    bad = sum(1 for line in lines if not line[-1])
+    statuses = [line[-1] for line in check_lines(check)]
+    n, bad, unchecked = len(statuses), statuses.count("FAILED"), statuses.count("not checked")
     settings = f"eps {check.eps!r}, rtol {check.rtol!r}, atol {check.atol!r}"
-    if not bad:
-        return f"check passed: {len(lines)} of {len(lines)} within tolerance ({settings})"
-    return f"check FAILED: {bad} of {len(lines)} outside tolerance ({settings})"
+    if not bad and not unchecked:
+        return f"check passed: {n} of {n} within tolerance ({settings})"
+    parts = [f"{bad} of {n} outside tolerance"] if bad or not unchecked else []
+    if unchecked:
+        parts.append(f"{unchecked} of {n} not checked: the step left the domain")
+    return f"check FAILED: {'; '.join(parts)} ({settings})"
 
 
 def render_check_text(check: CheckResult) -> str:
     lines = [f"f = {format_array(check.result.value)}"]
-    for name, backprop, numeric, abs_error, rel_error, ok in check_lines(check):
+    for name, backprop, numeric, abs_error, rel_error, status in check_lines(check):
         lines.append(
             f"{name}: backprop {backprop}, numeric {numeric}, abs error {abs_error}, "
-            f"rel error {rel_error}, {'ok' if ok else 'FAILED'}"
+            f"rel error {rel_error}, {status}"
         )
     lines.append(verdict(check))
     return "\n".join(lines) + "\n"

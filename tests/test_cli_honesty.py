@@ -306,6 +306,66 @@ def test_spelling_distance_and_closest():
     assert closest("xyz", ["x"], 1) is None  # x starts alike but is 2 edits away
 
 
+# ---- 14. check at the edge of a domain -------------------------------------------------------
+
+EDGE_WARNING = (
+    "df/dx: f is not finite at x - h (x = 0.0, h = 1e-06): the step left the domain, so there "
+    "is no central difference; check at a point at least h inside the domain, or with a "
+    "smaller --eps"
+)
+
+
+def test_check_at_a_domain_edge_says_so_and_shows_no_fake_zero():
+    assert run("check", "sqrt(x)", "--x", "0") == (
+        1,
+        "f = 0.0\n"
+        "df/dx: backprop inf, numeric nan, abs error nan, rel error nan, not checked\n"
+        "check FAILED: 1 of 1 not checked: the step left the domain "
+        "(eps 1e-06, rtol 1e-05, atol 1e-08)\n",
+        f"warning: the derivative by x is inf\nwarning: {EDGE_WARNING}\n",
+    )
+
+
+def test_check_json_at_a_domain_edge_has_null_not_zero():
+    import json
+
+    code, out, _ = run("check", "sqrt(x)", "--x", "0", "--format", "json")
+    record = json.loads(out)
+    assert code == 1
+    assert record["checks"]["x"] == {
+        "backprop": None,
+        "numeric": None,
+        "abs_error": None,
+        "rel_error": None,
+        "ok": False,
+    }
+    assert record["warnings"] == ["the derivative by x is inf", EDGE_WARNING]
+
+
+def test_check_of_vectors_counts_elements_that_left_the_domain():
+    code, out, err = run("check", "sqrt(x) + log(y)", "--x", "0,1,0", "--y", "1,1,0")
+    assert code == 1
+    assert out.splitlines()[1:4] == [
+        "df/dx[0]: backprop inf, numeric nan, abs error nan, rel error nan, not checked",
+        "df/dx[1]: backprop 0.5, numeric 0.5000000000277556, abs error 2.7755575615628914e-11, "
+        "rel error 5.551115122817634e-11, ok",
+        "df/dx[2]: backprop inf, numeric nan, abs error nan, rel error nan, FAILED",
+    ]  # at x[2] f itself is -inf (log(0)): not a step out of the domain, a failure
+    assert out.splitlines()[-1] == (
+        "check FAILED: 2 of 6 outside tolerance; 1 of 6 not checked: the step left the domain "
+        "(eps 1e-06, rtol 1e-05, atol 1e-08)"
+    )
+    assert "warning: df/dx[0]: f is not finite at x[0] - h (x[0] = 0.0, h = 1e-06)" in err
+
+
+def test_rel_error_is_zero_only_where_both_are_zero():
+    from dezero_cli.api import check_gradient
+
+    check = check_gradient("x*y", {"x": [1.0, 2.0], "y": 0.0})
+    assert check.checks["x"].rel_error.tolist() == [0.0, 0.0]
+    assert check.checks["x"].left_domain.tolist() == [False, False]
+
+
 # ---- 15. --max-length counts characters, alike from argv and stdin ---------------------------
 
 
