@@ -20,6 +20,7 @@ from .options import (
     ExpressionCommand,
     UserError,
     collect_values,
+    digits_option,
     expr_argument,
     format_option,
     limit_options,
@@ -32,10 +33,21 @@ from .options import (
     warn,
     wrt_option,
 )
-from .output import Guarded, OutputFailed, ReaderGone, discard, guard
+from .output import (
+    Guarded,
+    OutputFailed,
+    ReaderGone,
+    discard,
+    guard,
+    is_terminal,
+    terminal_width,
+)
 
 
-def emit(result, fmt: str, quiet: bool) -> None:
+def emit(result, fmt: str, quiet: bool, digits: int | None) -> None:
+    """Warnings to stderr, then the result: JSON, bare numbers, plain text when piped (every
+    digit), or laid out for the terminal (rich; rounded with --digits, coloured unless
+    NO_COLOR)."""
     from . import render
 
     for message in result.warnings:
@@ -44,12 +56,18 @@ def emit(result, fmt: str, quiet: bool) -> None:
         sys.stdout.write(render.render_json(result))
     elif quiet:
         sys.stdout.write(render.render_quiet(result))
-    elif use_color(sys.stdout):
-        from rich.console import Console
-
-        Console(highlight=False).print(render.render_rich(result))
+    elif is_terminal(sys.stdout):
+        console = terminal_console()
+        console.print(render.render_rich(result, console.width, digits))
     else:
         sys.stdout.write(render.render_text(result))
+
+
+def terminal_console():
+    """A rich Console on standard output, with colours only where they are wanted."""
+    from rich.console import Console
+
+    return Console(highlight=False, color_system="auto" if use_color(sys.stdout) else None)
 
 
 class DezeroGroup(click.Group):
@@ -88,7 +106,7 @@ def cli(debug: bool) -> None:
     help="Also print every partial derivative up to order N, at most 100 (double backprop).",
 )
 @click.pass_context
-def grad(ctx, expr, var_options, fmt, quiet, wrt, order):
+def grad(ctx, expr, var_options, fmt, quiet, digits, wrt, order):
     """Print the value of EXPR and its derivative by each variable.
 
     Give each variable with --NAME VALUE; a VALUE of 1,2,3 evaluates elementwise.
@@ -109,14 +127,14 @@ def grad(ctx, expr, var_options, fmt, quiet, wrt, order):
         result = api.grad(program, values, wrt)
     else:
         result = api.derivatives(program, values, order, wrt)
-    emit(result, fmt, quiet)
+    emit(result, fmt, quiet, digits)
 
 
 @cli.command("eval", cls=ExpressionCommand)
 @output_options
 @limit_options(graph=False)
 @click.pass_context
-def eval_(ctx, expr, var_options, fmt, quiet):
+def eval_(ctx, expr, var_options, fmt, quiet, digits):
     """Print the value of EXPR, computed without building a graph.
 
     \b
@@ -129,7 +147,7 @@ def eval_(ctx, expr, var_options, fmt, quiet):
     program = read_program(expr)
     values = collect_values(ctx, var_options, program.variables)
     result = api.evaluate(program, values)
-    emit(result, fmt, quiet)
+    emit(result, fmt, quiet, digits)
 
 
 @cli.command(cls=ExpressionCommand)
@@ -182,13 +200,14 @@ def graph(ctx, expr, var_options, output, order, wrt, verbose):
 @expr_argument
 @var_option
 @format_option
+@digits_option
 @wrt_option("Comma-separated variables to check.")
 @click.option("--eps", type=float, default=1e-6, show_default=True, help="Central-difference step.")
 @click.option("--rtol", type=float, default=1e-5, show_default=True, help="Relative tolerance.")
 @click.option("--atol", type=float, default=1e-8, show_default=True, help="Absolute tolerance.")
 @limit_options()
 @click.pass_context
-def check(ctx, expr, var_options, fmt, wrt, eps, rtol, atol):
+def check(ctx, expr, var_options, fmt, digits, wrt, eps, rtol, atol):
     """Check backprop gradients against central differences.
 
     Each element agrees when |backprop - numeric| <= atol + rtol * |numeric|;
@@ -208,6 +227,8 @@ def check(ctx, expr, var_options, fmt, wrt, eps, rtol, atol):
         warn(message)
     if fmt == "json":
         sys.stdout.write(render.render_check_json(outcome))
+    elif is_terminal(sys.stdout):
+        sys.stdout.write(render.render_check_text(outcome, terminal_width(sys.stdout), digits))
     else:
         sys.stdout.write(render.render_check_text(outcome))
     if not outcome.ok:
@@ -228,6 +249,8 @@ def functions(fmt):
     rows = render.function_rows()
     if fmt == "json":
         sys.stdout.write(render.render_functions_json(rows))
+    elif is_terminal(sys.stdout):
+        sys.stdout.write(render.render_functions_text(rows, terminal_width(sys.stdout)))
     else:
         sys.stdout.write(render.render_functions_text(rows))
 
@@ -444,6 +467,9 @@ def _run(args: list[str]) -> int:
 
 
 def _fail(message: str, code: int, context=None) -> int:
-    lines = [] if context is None else [f"  {line}" for line in context()]
+    lines = []
+    if context is not None:  # the expression around the error, cut to fit a terminal
+        width = terminal_width(sys.stderr) - 8 if is_terminal(sys.stderr) else 72
+        lines = [f"  {line}" for line in context(max(width, 20))]
     tell(f"error: {printable(message)}", lines)
     return code

@@ -227,7 +227,9 @@ def _read_stdin(max_length: int | None, block: int = 1 << 16) -> str:
 
 
 def use_color(stream) -> bool:
-    return stream.isatty() and "NO_COLOR" not in os.environ and os.environ.get("TERM") != "dumb"
+    from .output import is_terminal
+
+    return is_terminal(stream) and "NO_COLOR" not in os.environ and os.environ.get("TERM") != "dumb"
 
 
 def warn(message: str) -> None:
@@ -235,12 +237,16 @@ def warn(message: str) -> None:
 
 
 def tell(line: str, context: tuple[str, ...] | list[str] = ()) -> None:
-    """A line on standard error, then `context` lines. When stderr cannot be written either
-    (closed, full), there is nowhere left to say anything: the exit status still tells."""
-    from .output import discard
+    """A line on standard error (wrapped at words on a terminal), then `context` lines as they
+    are. When stderr cannot be written either (closed, full), there is nowhere left to say
+    anything: the exit status still tells."""
+    from .output import discard, is_terminal, terminal_width, wrap
 
+    lines = [line]
+    if is_terminal(sys.stderr):
+        lines = wrap(line, terminal_width(sys.stderr), indent=2)
     try:
-        click.echo("\n".join([line, *context]), err=True)
+        click.echo("\n".join([*lines, *context]), err=True)
     except (OSError, ValueError):
         discard(sys.stderr)  # or Python complains again when it flushes stderr at exit
 
@@ -274,9 +280,18 @@ def wrt_option(help: str = "Comma-separated variables to differentiate by."):
     return click.option("--wrt", metavar="NAMES", callback=_names, help=help)
 
 
+digits_option = click.option(
+    "--digits",
+    type=click.IntRange(1, 17),
+    metavar="N",
+    help="On a terminal, round numbers to N significant digits (piped text, -q and JSON keep "
+    "every digit).",
+)
+
+
 def output_options(f):
     """The argument and options every value-printing expression command shares."""
-    return expr_argument(var_option(format_option(quiet_option(f))))
+    return expr_argument(var_option(format_option(quiet_option(digits_option(f)))))
 
 
 def limit_options(graph: bool = True, per_record: bool = False):

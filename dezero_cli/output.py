@@ -132,3 +132,38 @@ def discard(stream) -> None:
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, fd)
     os.close(devnull)
+
+
+def is_terminal(stream) -> bool:
+    """Is `stream` a terminal? (False for a closed or missing one.)"""
+    try:
+        return stream is not None and bool(stream.isatty())
+    except (AttributeError, OSError, ValueError):
+        return False
+
+
+def terminal_width(stream) -> int:
+    """The width in columns of the terminal `stream` is (COLUMNS, if set, wins); 80 if unknown."""
+    columns = os.environ.get("COLUMNS", "")
+    if columns.isdigit() and int(columns) > 0:
+        return int(columns)
+    try:
+        columns = os.get_terminal_size(stream.fileno()).columns
+    except (AttributeError, OSError, ValueError):
+        return 80
+    return columns or 80  # 0: a terminal that does not know its size
+
+
+def wrap(line: str, width: int, indent: int, first: str = "") -> list[str]:
+    """`line` broken at spaces to `width` columns (`first` before it, later lines indented by
+    `indent`); a word is never cut, even where it is wider than the room left."""
+    import textwrap
+
+    return textwrap.wrap(
+        line,
+        max(width, indent + 20),
+        initial_indent=first,
+        subsequent_indent=" " * indent,
+        break_long_words=False,
+        break_on_hyphens=False,
+    ) or [first]

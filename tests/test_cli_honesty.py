@@ -461,3 +461,206 @@ def test_a_value_for_a_constant_or_function_says_what_the_name_is(args, warning)
     assert (code, err) == (0, f"warning: {warning}\n")
     code, out, _ = run(*args, "--format", "json")
     assert f'"warnings": ["{warning}"]' in out
+
+
+# ---- Terminals: 17 (numbers), 19 (width) ---------------------------------------------------
+
+
+def on_terminal(*argv: str, stdin: bytes = b"", columns: int = 100, tty=("stdout",), env=None):
+    """Run with the streams named in `tty` on one pseudo-terminal `columns` wide; returns
+    (exit status, what the terminal showed, stdout if piped, stderr if piped)."""
+    pty = pytest.importorskip("pty")
+    import fcntl
+    import struct
+    import termios
+    import threading
+
+    leader, follower = pty.openpty()
+    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 30, columns, 0, 0))
+    streams = {name: follower if name in tty else subprocess.PIPE for name in ("stdout", "stderr")}
+    proc = subprocess.Popen(
+        [*DEZERO, *argv],
+        stdin=subprocess.PIPE,
+        env={**ENV, "TERM": "xterm-256color", "COLUMNS": str(columns), **(env or {})},
+        **streams,
+    )
+    os.close(follower)
+    shown: list[bytes] = []
+
+    def read() -> None:
+        while True:
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:  # EIO: no writer is left
+                return
+            if not chunk:
+                return
+            shown.append(chunk)
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    out, err = proc.communicate(stdin, timeout=120)
+    reader.join(60)
+    os.close(leader)
+    screen = b"".join(shown).decode().replace("\r\n", "\n")
+    screen = "\n".join(line.rstrip(" ") for line in screen.split("\n"))  # as a person sees it
+    return proc.returncode, screen, out, err
+
+
+SIX = ["sin(a*b*c*d*e2*g)", "--a", "0.1", "--b", "0.2", "--c", "0.3", "--d", "0.4"]
+SIX += ["--e2", "0.5", "--g", "0.6", "--order", "2"]
+SIX_HEAD = """\
+f = 0.0007199999377920017
+df/da = 0.00719999813376008
+df/db = 0.00359999906688004
+df/dc = 0.002399999377920027
+df/dd = 0.0017999995334400203
+df/de2 = 0.0014399996267520164
+df/dg = 0.0011999996889600138
+Hessian d2f/d(row)d(column)
+"""
+SIX_TABLE = """\
+┏━━━━┳━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━┓
+┃    ┃            a ┃            b ┃            c ┃            d ┃           e2 ┃            g ┃
+┡━━━━╇━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━┩
+│ a  │ -3.73248e-08 │    0.0360000 │    0.0240000 │    0.0180000 │    0.0144000 │    0.0120000 │
+│ b  │    0.0360000 │ -9.33120e-09 │    0.0120000 │   0.00899999 │   0.00719999 │   0.00600000 │
+│ c  │    0.0240000 │    0.0120000 │ -4.14720e-09 │   0.00600000 │   0.00480000 │   0.00400000 │
+│ d  │    0.0180000 │   0.00899999 │   0.00600000 │ -2.33280e-09 │   0.00360000 │   0.00300000 │
+│ e2 │    0.0144000 │   0.00719999 │   0.00480000 │   0.00360000 │ -1.49299e-09 │   0.00240000 │
+│ g  │    0.0120000 │   0.00600000 │   0.00400000 │   0.00300000 │   0.00240000 │ -1.03680e-09 │
+└────┴──────────────┴──────────────┴──────────────┴──────────────┴──────────────┴──────────────┘
+rounded to 6 significant digits to fit; every digit with -q, --format json, or piped
+"""
+
+
+def test_a_hessian_too_wide_for_every_digit_is_rounded_alike_and_says_so():
+    # It was cut: `-3.732479677…` for -3.732479677513737e-08, symmetric cells cut unalike.
+    code, screen, _, _ = on_terminal("grad", *SIX, env={"NO_COLOR": "1"})
+    assert (code, screen) == (0, SIX_HEAD + SIX_TABLE)
+
+
+def test_digits_rounds_the_terminal_and_nothing_else():
+    code, screen, _, _ = on_terminal("grad", *SIX, "--digits", "3", env={"NO_COLOR": "1"})
+    assert code == 0
+    assert screen.splitlines()[:8] == [
+        "f = 0.000720", "df/da = 0.00720", "df/db = 0.00360", "df/dc = 0.00240",
+        "df/dd = 0.00180", "df/de2 = 0.00144", "df/dg = 0.00120", "Hessian d2f/d(row)d(column)",
+    ]  # fmt: skip
+    assert screen.splitlines()[11] == (
+        "│ a  │ -3.73e-08 │    0.0360 │    0.0240 │    0.0180 │    0.0144 │    0.0120 │"
+    )
+    assert "rounded to" not in screen  # asked for: no note
+    for extra in ([], ["-q"], ["--format", "json"]):  # piped: every digit, --digits or not
+        assert run("grad", *SIX, *extra, "--digits", "3") == run("grad", *SIX, *extra)
+    assert run("grad", *SIX)[1].splitlines()[7] == "d2f/da2 = -3.732479677513737e-08"
+
+
+def test_a_hessian_that_fits_shows_every_digit_and_orders_ascend():
+    args = ["x*y*z + sin(x)", "--x", "0.7", "--y", "-0.3", "--z", "2", "--order", "3"]
+    code, screen, _, _ = on_terminal("grad", *args, env={"NO_COLOR": "1"})
+    assert code == 0
+    lines = screen.splitlines()
+    assert lines[4] == "Hessian d2f/d(row)d(column)"
+    assert lines[8] == "│ x │ -0.644217687237691 │ 2.0 │ -0.3 │"
+    assert lines[12:] and lines[12].startswith("d3f/dx3 = ")  # order 3 after the table
+    assert "…" not in screen and "rounded" not in screen
+
+
+def test_a_narrow_terminal_lists_the_hessian_instead_of_cutting_it():
+    code, screen, _, _ = on_terminal("grad", *SIX, columns=50, env={"NO_COLOR": "1"})
+    assert code == 0
+    assert screen == run("grad", *SIX)[1]  # every digit, one line each
+
+
+def test_colour_on_a_terminal_and_none_with_no_color_or_piped():
+    _, styled, _, _ = on_terminal("grad", *SIX)
+    assert "\x1b[" in styled
+    _, plain, _, _ = on_terminal("grad", *SIX, env={"NO_COLOR": "1"})
+    assert "\x1b" not in plain
+    proc = process("grad", *SIX, env={"TERM": "xterm-256color"})
+    assert b"\x1b" not in proc.stdout + proc.stderr
+
+
+CHECK_60 = """\
+f = 1.648721270700128
+df/dx: backprop 3.297442541400256, numeric
+    3.2974425413468174, abs error 5.34e-11, rel error
+    1.62e-11, ok
+check passed: 1 of 1 within tolerance (eps 1e-06, rtol
+    1e-05, atol 1e-08)
+"""
+
+
+def test_check_on_a_terminal_wraps_at_words_with_errors_to_three_digits():
+    code, screen, _, _ = on_terminal("check", "square(exp(square(x)))", "--x", "0.5", columns=60)
+    assert (code, screen) == (0, CHECK_60)
+    code, screen, _, _ = on_terminal("check", "sin(x)", "--x", "0.5", "--digits", "4")
+    assert screen.splitlines()[1] == (
+        "df/dx: backprop 0.8776, numeric 0.8776, abs error 6.60e-12, rel error 7.52e-12, ok"
+    )
+    assert run("check", "sin(x)", "--x", "0.5", "--digits", "4") == run(
+        "check", "sin(x)", "--x", "0.5"
+    )
+
+
+@pytest.mark.parametrize("columns", [60, 80, 120])
+def test_functions_on_a_terminal_use_its_width_and_break_at_words(columns):
+    code, screen, _, _ = on_terminal("functions", columns=columns)
+    assert code == 0
+    lines = screen.splitlines()
+    assert max(map(len, lines)) <= columns
+    assert screen.split() == run("functions")[1].split()  # the same words: none was cut
+
+
+def test_errors_and_warnings_wrap_at_words_on_a_terminal():
+    code, screen, out, _ = on_terminal("check", "sqrt(x)", "--x", "0", columns=60, tty=("stderr",))
+    assert code == 1 and out.startswith(b"f = 0.0\n")
+    assert screen == (
+        "warning: the derivative by x is inf\n"
+        "warning: df/dx: f is not finite at x - h (x = 0.0, h =\n"
+        "  1e-06): the step left the domain, so there is no central\n"
+        "  difference; check at a point at least h inside the domain,\n"
+        "  or with a smaller --eps\n"
+    )
+    code, screen, _, _ = on_terminal(
+        "grad", "sine(x) + " + "1 + " * 30 + "x", columns=40, tty=("stderr",)
+    )
+    assert screen.splitlines() == [
+        "error: unknown function 'sine': did you",
+        "  mean sin?",
+        "  sine(x) + 1 + 1 + 1 + 1 + 1 + 1 ...",
+        "  ^",
+    ]
+
+
+def test_a_person_at_tmux_sees_whole_numbers(tmp_path):
+    """The Hessian and the orders as a person sees them in tmux, read off the screen."""
+    import shutil
+    import time
+
+    if shutil.which("tmux") is None:
+        pytest.skip("tmux is not installed: the screen test needs it (apt install tmux)")
+    socket = f"dezero-test-{os.getpid()}"
+    tmux = ["tmux", "-L", socket, "-f", "/dev/null"]
+    command = " ".join(
+        [f"cd {tmp_path};", f"NO_COLOR=1 {sys.executable} -m dezero_cli grad"]
+        + [f"'{a}'" for a in SIX]
+        + ["; echo __done__; sleep 60"]
+    )
+    env = {k: v for k, v in ENV.items() if not k.startswith("TMUX")}
+    subprocess.run(
+        [*tmux, "new-session", "-d", "-x", "100", "-y", "30", command], env=env, check=True
+    )
+    try:
+        deadline = time.monotonic() + 60
+        screen = ""
+        while "__done__" not in screen and time.monotonic() < deadline:
+            time.sleep(0.2)
+            screen = subprocess.run(
+                [*tmux, "capture-pane", "-p"], capture_output=True, text=True, env=env
+            ).stdout
+    finally:
+        subprocess.run([*tmux, "kill-server"], capture_output=True, env=env)
+    shown = screen.split("__done__")[0].rstrip("\n") + "\n"
+    assert shown == SIX_HEAD + SIX_TABLE
