@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 
 import click
 
@@ -314,15 +315,19 @@ def batch(
         fail_fast=fail_fast,
         limits=limits,
     )
+    started = time.monotonic()
     with (
         _open_input(input_path) as source,
         _open_output(output_path) as sink,
-        _batch_progress() as progress,
+        _batch_progress(source, to_stdout=output_path in (None, "-")) as progress,
     ):
         stats = batch_lib.run(source, sink, fmt_in, fmt_out, options, progress)
     _report_warnings(stats.warnings)
     if stats.records == 0:
         warn("the input has no records: nothing to evaluate")
+    if is_terminal(sys.stderr):  # a person is watching: say what was done
+        seconds = time.monotonic() - started
+        tell(f"batch: {stats.records:,} rows, {stats.failed:,} failed, {seconds:.2f} s")
     if stats.failed:
         if stats.stopped:
             message = f"stopped at the first bad record, line {stats.first_error}"
@@ -359,40 +364,79 @@ def _open_output(path: str | None):
     return Guarded(file, path)  # closed by the caller's with
 
 
-def _batch_progress():
-    """A rich progress display on stderr when it is a terminal; otherwise nothing."""
+def _batch_progress(source, to_stdout: bool):
+    """A progress line on stderr when it is a terminal, and neither the output nor the input
+    is one (the line would overwrite rows as they are shown, or lines being typed)."""
     import contextlib
 
-    if sys.stderr is None or not sys.stderr.isatty():  # closed (`2>&-`), or no terminal
+    if (
+        not is_terminal(sys.stderr)
+        or (to_stdout and is_terminal(sys.stdout))
+        or is_terminal(source)
+    ):
         return contextlib.nullcontext(None)
-    return _RichProgress()
+    return _RichProgress(source)
 
 
 class _RichProgress:
+    """Rows and rows/s; for a file, also the share of its bytes read and the time left."""
+
+    def __init__(self, source):
+        self.source = source
+        self.start, self.size = _file_span(source)
+
     def __enter__(self):
         from rich.console import Console
-        from rich.progress import Progress, TextColumn, TimeElapsedColumn
+        from rich.progress import (
+            BarColumn,
+            Progress,
+            TaskProgressColumn,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
 
-        self.progress = Progress(
-            TextColumn("{task.completed:,} rows"),
+        columns = [
+            TextColumn("{task.fields[rows]:,} rows"),
             TextColumn("{task.fields[rate]} rows/s"),
-            TimeElapsedColumn(),
+        ]
+        if self.size is None:  # a pipe: how much is to come is unknown
+            columns.append(TimeElapsedColumn())
+        else:
+            columns += [BarColumn(), TaskProgressColumn(), TextColumn("ETA"), TimeRemainingColumn()]
+        self.progress = Progress(
+            *columns,
             console=Console(stderr=True),
             redirect_stdout=False,
             redirect_stderr=False,
             transient=True,
         )
         self.progress.__enter__()
-        self.task = self.progress.add_task("batch", total=None, rate="-")
+        self.task = self.progress.add_task("batch", total=self.size, rows=0, rate="-")
         return self.update
 
     def update(self, done: int) -> None:
         elapsed = self.progress.tasks[0].elapsed or 0.0
         rate = f"{done / elapsed:,.0f}" if elapsed > 0 else "-"
-        self.progress.update(self.task, completed=done, rate=rate)
+        read = None if self.size is None else self.source.tell() - self.start
+        self.progress.update(self.task, completed=read, rows=done, rate=rate)
 
     def __exit__(self, *exc):
         return self.progress.__exit__(*exc)
+
+
+def _file_span(source) -> tuple[int, int | None]:
+    """(where reading starts, bytes to read) for a regular file; (0, None) for a pipe."""
+    import stat
+
+    try:
+        info = os.fstat(source.fileno())
+        if stat.S_ISREG(info.st_mode):
+            start = source.tell()
+            return start, max(info.st_size - start, 0)
+    except (AttributeError, OSError, ValueError):
+        pass
+    return 0, None
 
 
 def _report_warnings(warnings: list, limit: int = 20) -> None:

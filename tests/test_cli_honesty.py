@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import subprocess
 import sys
 
@@ -463,7 +464,7 @@ def test_a_value_for_a_constant_or_function_says_what_the_name_is(args, warning)
     assert f'"warnings": ["{warning}"]' in out
 
 
-# ---- Terminals: 17 (numbers), 19 (width) ---------------------------------------------------
+# ---- Terminals: 17 (numbers), 18 (batch progress), 19 (width) -----------------------------------
 
 
 def on_terminal(*argv: str, stdin: bytes = b"", columns: int = 100, tty=("stdout",), env=None):
@@ -632,6 +633,45 @@ def test_errors_and_warnings_wrap_at_words_on_a_terminal():
         "  sine(x) + 1 + 1 + 1 + 1 + 1 + 1 ...",
         "  ^",
     ]
+
+
+def test_batch_progress_on_a_terminal_stderr_with_a_file_shows_percent_and_eta(tmp_path):
+    src = tmp_path / "in.csv"
+    src.write_text("x\n" + "".join(f"{i}\n" for i in range(1000)))
+    code, screen, out, _ = on_terminal("batch", "--expr", "x", str(src), tty=("stderr",))
+    assert code == 0 and len(out.splitlines()) == 1001
+    assert "rows/s" in screen and "%" in screen and "ETA" in screen
+    assert re.search(r"(?:\n|\x1b\[2K)batch: 1,000 rows, 0 failed, \d+\.\d\d s\n\Z", screen), screen
+
+
+def test_batch_progress_from_a_pipe_shows_rows_and_rate_only():
+    data = b"x\n" + b"".join(b"%d\n" % i for i in range(1000))
+    code, screen, out, _ = on_terminal("batch", "--expr", "x", stdin=data, tty=("stderr",))
+    assert code == 0 and len(out.splitlines()) == 1001
+    assert "rows/s" in screen and "%" not in screen and "ETA" not in screen
+    assert re.search(r"(?:\n|\x1b\[2K)batch: 1,000 rows, 0 failed, \d+\.\d\d s\n\Z", screen), screen
+
+
+def test_no_batch_progress_when_the_rows_go_to_the_terminal(tmp_path):
+    src = tmp_path / "in.csv"
+    src.write_text("x\n1\nfour\n")
+    code, screen, _, _ = on_terminal("batch", "--expr", "x", str(src), tty=("stdout", "stderr"))
+    assert code == 1
+    rows, summary = screen.split("batch: ")
+    assert (
+        rows
+        == "x,value,grad_x,error\n1,1.0,1.0,\nfour,,,line 3: value of x is not a number: 'four'\n"
+    )
+    assert re.fullmatch(
+        r"2 rows, 1 failed, \d+\.\d\d s\n"
+        r"error: 1 of 2 records failed, the first on line 3 \(see the error field\)\n",
+        summary,
+    ), summary
+    # With -o the rows go to the file, not the terminal: the progress is back.
+    code, screen, _, _ = on_terminal(
+        "batch", "--expr", "x", str(src), "-o", str(tmp_path / "out.csv"), tty=("stdout", "stderr")
+    )
+    assert "rows/s" in screen
 
 
 def test_a_person_at_tmux_sees_whole_numbers(tmp_path):
