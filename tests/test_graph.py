@@ -154,7 +154,7 @@ def test_graphviz_failure_is_reported(tmp_path, monkeypatch, dezero):
     assert outcome.stderr.endswith("Error: syntax error in line 1\n")
 
 
-@pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz's dot is not installed")
+@pytest.mark.requires_tool("dot")
 @pytest.mark.parametrize("order", [0, 2])
 def test_graphviz_parses_the_text_and_renders(tmp_path, order, dezero):
     text = graph_of("x*y + sin(x)/(1+y^2)", order, x=1.0, y=2.0)
