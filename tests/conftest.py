@@ -25,6 +25,7 @@ import importlib
 import io
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import warnings
@@ -183,6 +184,12 @@ def dezero_process():
 
 
 def pytest_configure(config):
+    # Tests send Ctrl-C, to this process and to commands, and expect what a user's interactive
+    # shell gives: SIGINT raising KeyboardInterrupt. A run started in the background of a script
+    # inherits an ignored SIGINT instead, which Python keeps and passes on to every child
+    # process; give this run, and so its children, the usual one.
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
     config.addinivalue_line(
         "markers",
         "requires_tool(name): needs the program NAME on PATH; skipped without it, failed "
