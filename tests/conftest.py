@@ -38,8 +38,13 @@ REQUIRE_TOOLS = "DEZERO_REQUIRE_TOOLS"
 
 # Switches of the caller's shell that would change what a command prints. Each test starts
 # without them; one that wants them gives them in `env`. COLUMNS fixes the width of help text.
-PLAIN = {"NO_COLOR": None, "FORCE_COLOR": None, "TTY_COMPATIBLE": None, "DEZERO_DEBUG": None}
-PLAIN["COLUMNS"] = "80"
+PLAIN = {
+    "NO_COLOR": None,
+    "FORCE_COLOR": None,
+    "TTY_COMPATIBLE": None,
+    "DEZERO_DEBUG": None,
+    "COLUMNS": "80",
+}
 
 
 class Outcome(NamedTuple):
@@ -180,7 +185,7 @@ def dezero_process():
     return run_process
 
 
-# ---- Outside programs and optional modules ---------------------------------------------------
+# ---- The run: Ctrl-C as a user has it; outside programs and optional modules ----------------
 
 
 def pytest_configure(config):
