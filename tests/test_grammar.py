@@ -108,7 +108,8 @@ def strict_parser(text: str) -> lark.Lark:
 
 
 def test_grammar_has_no_conflicts_in_strict_mode():
-    strict_parser(grammar_text())  # raises on any shift/reduce or regex collision
+    parser = strict_parser(grammar_text())  # raises on any shift/reduce or regex collision
+    assert isinstance(parser.parse("-x^2 + sin(x, y) * 3"), lark.Tree)  # and it is usable
 
 
 def test_strict_mode_would_catch_a_conflict():
