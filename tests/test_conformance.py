@@ -31,7 +31,7 @@ import sympy as sp
 from dezero_cli import api
 from dezero_cli.engine.core import Variable
 from dezero_cli.engine.functions import FUNCTIONS
-from dezero_cli.language.program import compile_expression
+from dezero_cli.language.compiler import compile_expression
 
 CASES = 300
 SEED = 20261122
