@@ -138,7 +138,7 @@ class Variable:
                 f = pop(funcs)[2]
                 waiting.discard(f)
                 outputs = f.outputs
-                if f.mask is not None:
+                if f.branches is not None:
                     gxs = _masked_backward(f)
                 elif len(outputs) == 1:
                     gxs = f.backward(outputs[0]().grad)
@@ -200,7 +200,7 @@ def _masked_backward(f: Function) -> tuple:
     """The backward rule of a Function built in a branch of `where`: recorded in the same
     branch (for higher orders), and exactly 0 where the branch is not taken, written as the
     `where` of the language so that the derivative reads as a formula."""
-    with using_config("branch_mask", f.mask):
+    with using_config("branch_mask", f.branches):
         gxs = f.backward(*[y().grad for y in f.outputs])
     if type(gxs) is not tuple:
         gxs = (gxs,)
@@ -208,7 +208,7 @@ def _masked_backward(f: Function) -> tuple:
     for gx in gxs:
         if gx is not None:
             select = OPERATORS["where"]
-            for condition, when in reversed(f.mask):
+            for condition, when in reversed(f.branches):
                 gx = select()(condition, gx, 0.0) if when else select()(condition, 0.0, gx)
         masked.append(gx)
     return tuple(masked)
@@ -234,7 +234,7 @@ def as_variable(obj) -> Variable:
 class Function:
     """An operation in the graph. Subclasses give `forward` on arrays, `backward` on Variables."""
 
-    __slots__ = ("inputs", "outputs", "generation", "mask")
+    __slots__ = ("inputs", "outputs", "generation", "branches")
     arity = 1
     name = ""  # how the expression language writes it
 
@@ -263,7 +263,7 @@ class Function:
             budget = node_budget.get()
             if budget is not None:
                 spend_nodes(budget, ys)
-            self.mask = _branch_mask.get()
+            self.branches = _branch_mask.get()
         if type(ys) is not tuple:
             output = Variable(ys, requires_grad=record)
             if record:

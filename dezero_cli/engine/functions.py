@@ -11,7 +11,8 @@ from __future__ import annotations
 import numpy as np
 
 from .core import Config, Function
-from .operators import BroadcastTo, Log, Pow, Select
+from .operators import BroadcastTo, Log, Select
+from .power import Pow
 
 FUNCTIONS: dict[str, type[Function]] = {}
 

@@ -97,53 +97,6 @@ class Div(Function):
         return (gx0 if x0.requires_grad else None), gx1
 
 
-@operator("^")
-class Pow(Function):
-    __slots__ = ()
-    arity = 2
-    name = "pow"
-    derivative = "d/da = b * a^(b-1);  d/db = a^b * log(a)"
-    convention = (
-        "the same as a^b. A negative a only with an integer b: (-2)^3 is -8 with d/da = 12 "
-        "(at every order), and d/db is nan with a warning; 0^0 is 1; at a = 0 only, d/da is 0 "
-        "where b = 0 and d/db is 0 where b >= 0 (x^0 has derivative 0 even at x = 0)"
-    )
-
-    def forward(self, x0, x1):
-        # x^1 is x exactly; Pow's own rule asks for it (x0 ** (x1 - 1)) whenever x1 is 2.
-        if getattr(x1, "shape", None) == () and x1 == 1.0:
-            return x0
-        # Not `x0**x1`: on numpy scalars that is C's pow, which differs from the power ufunc
-        # in the last bit for ~5% of inputs, so a point alone and in a vector would disagree.
-        return np.power(x0, x1)
-
-    def backward(self, gy):
-        # Conventions where the formulas meet 0 * inf, at a = 0 only: 0^0 = 1 and d/da = 0
-        # there (b * a^(b-1) is 0 * inf); 0^b is constant for b > 0, so d/db = 0 where a = 0,
-        # b >= 0 (a^b * log(a) is 0 * -inf). Each mask swaps in a constant base 1 at those
-        # points alone, so elsewhere every higher and mixed derivative is the formula's.
-        x0, x1 = self.inputs
-        a, b = x0.data, x1.data
-        gx0 = gx1 = None
-        if x0.requires_grad and (x1.requires_grad or np.any(b)):
-            # Test `a` only where some b is 0: a full pass over a vector saved in the usual case.
-            zero_power = (b == 0) & (a == 0) if not np.all(b) else False
-            if np.any(zero_power):
-                base = Select()(And()(Equal()(x0, 0.0), Equal()(x1, 0.0)), 1.0, x0)
-            else:
-                base = x0
-            gx0 = gy * x1 * base ** (x1 - 1.0)
-        if x1.requires_grad:
-            # For a < 0 the real a^b exists only at integer b: d/db is nan there, as log(a) is.
-            zero_base = (a == 0) & (b >= 0)
-            if np.any(zero_base):
-                base = Select()(And()(Equal()(x0, 0.0), GreaterEqual()(x1, 0.0)), 1.0, x0)
-            else:
-                base = x0
-            gx1 = gy * self.outputs[0]() * Log()(base)
-        return gx0, gx1
-
-
 class Log(Function):
     """Natural logarithm: here, beside the arithmetic, because the power rule needs it."""
 
@@ -271,7 +224,7 @@ class Select(Function):
     __slots__ = ()
     name = "where"
     arity = 3
-    branches = True  # the compiler marks its second and third arguments as branches
+    branching = True  # the compiler marks its second and third arguments as branches
     derivative = "d/da = 1 where c is true, else 0;  d/db = 1 where c is false, else 0"
     convention = (
         "both branches are evaluated, and each only matters where it is taken: a nan or inf "

@@ -25,9 +25,9 @@ from ..engine.operators import (
     Neg,
     Not,
     Or,
-    Pow,
     Sub,
 )
+from ..engine.power import Pow
 from ..errors import ArityError, ExpressionSyntaxError, GraphTooLarge, UnknownFunction
 from ..limits import node_budget
 from ..values import literal_problem
@@ -178,7 +178,7 @@ class _Resolver:
         for i, record in enumerate(records):
             if record[0] == "call" and len(record[3]) == 3:
                 cls = FUNCTIONS.get(record[1])
-                if getattr(cls, "branches", False) and record[1] not in self.defined_later:
+                if getattr(cls, "branching", False) and record[1] not in self.defined_later:
                     _, a, b = record[3]
                     self.before[a[0]].append((BEGIN, True, 0, None))
                     self.before[b[0]] += [(END, None, 0, None), (BEGIN, False, 0, None)]
