@@ -15,9 +15,11 @@ import numpy as np
 from . import diagnostics
 from .diagnostics import distinct_partials, label
 from .engine.core import Config, Variable, no_grad, sum_to
+from .engine.functions import FUNCTIONS
 from .engine.higher import MAX_ENTRIES, MAX_ORDER, full_tensor, partials
 from .errors import DezeroError, ExpressionSyntaxError, ValueProblem
-from .language.program import CALL, Program, compile_expression
+from .language.compiler import compile_expression
+from .language.program import CALL, Program
 from .values import parse_value
 
 __all__ = [
@@ -68,10 +70,19 @@ def as_program(expr: str | Program) -> Program:
 
 def check_values(program: Program, values: Mapping[str, object]) -> tuple[dict, list[str]]:
     """The arrays for the program's variables, and warnings for values nobody uses."""
+    defined = [name for name in values if name in program.definitions]
+    if defined:
+        name = defined[0]
+        raise ValueProblem(
+            f"{name!r} is defined in the expression, so it cannot also be given a value (--{name})"
+        )
     missing = [name for name in program.variables if name not in values]
     if missing:
         name = missing[0]
-        raise ValueProblem(f"no value for variable {name!r}: give it with --{name} VALUE")
+        message = f"no value for variable {name!r}: give it with --{name} VALUE"
+        if name in FUNCTIONS:
+            message += f" (or call the function {name}(...))"
+        raise ValueProblem(message)
     arrays = {}
     for name in program.variables:
         value = values[name]
@@ -95,7 +106,13 @@ def select_wrt(program: Program, wrt: Iterable[str] | None) -> tuple[str, ...]:
     wrt = tuple(dict.fromkeys(wrt))
     unknown = [name for name in wrt if name not in program.variables]
     if unknown:
-        raise ValueProblem(f"--wrt names {unknown[0]!r}, which is not a variable of the expression")
+        name = unknown[0]
+        if name in program.definitions:
+            raise ValueProblem(
+                f"--wrt names {name!r}, which is defined in the expression: differentiate by "
+                "the variables it is made of"
+            )
+        raise ValueProblem(f"--wrt names {name!r}, which is not a variable of the expression")
     return wrt
 
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import mpmath as mp
 import numpy as np
 import sympy as sp
+from powref import pow_reference
 
 
 def anywhere(*args) -> bool:
@@ -108,7 +109,7 @@ ROWS = (
     ),
     Reference(
         ("pow",),
-        np.power,
+        pow_reference,  # C's pow, as numpy's power is not on every CPU
         True,
         lambda a, b: a**b,
         mp.power,
@@ -129,6 +130,18 @@ ROWS = (
         lambda a, b: a * b,
         tuple((x, x) for x in SMALL),
         same_bits=np.multiply,  # of two numbers, their product
+    ),
+)
+
+ROWS += (
+    Reference(
+        ("where",),
+        lambda c, a, b: np.where(c != c, np.nan, np.where(c != 0, a, b))[()],
+        True,
+        lambda c, a, b: sp.Piecewise((a, sp.Ne(c, 0)), (b, True)),
+        lambda c, a, b: a if c != 0 else b,
+        ((1.0, 0.3, 0.8), (-2.0, 1.3, 0.3), (0.0, 0.8, 1.3)),
+        domain=lambda c, a, b: c == 0 or abs(c) >= 1e-6,  # away from the jump
     ),
 )
 

@@ -20,8 +20,9 @@ from hypothesis import strategies as st
 from dezero_cli import api, batch
 from dezero_cli.batch.job import DELIMITERS
 from dezero_cli.batch.rows import grad_rows
-from dezero_cli.engine.core import BroadcastTo, Config, Function
+from dezero_cli.engine.core import Config, Function
 from dezero_cli.engine.functions import FUNCTIONS
+from dezero_cli.engine.operators import BroadcastTo
 
 EXPR = "x*y + sin(x)/(1 + y^2)"
 

@@ -32,7 +32,7 @@ from references import REFERENCES, ROWS, missing
 from dezero_cli import api
 from dezero_cli.engine.core import Variable
 from dezero_cli.engine.functions import FUNCTIONS
-from dezero_cli.language.program import compile_expression
+from dezero_cli.language.compiler import compile_expression
 
 CASES = 300
 SEED = 20261122
@@ -180,7 +180,7 @@ def evaluate(expr, point: dict, rng: random.Random | None = None):
             continue
         todo.pop()
         done[e] = _apply(e, [done[a] for a in e.args], point)
-        if rng is not None and e.args:
+        if rng is not None and e.args and isinstance(done[e], mp.mpf):
             done[e] *= 1 + mp.mpf(rng.uniform(-1, 1)) * mp.mpf(2) ** -53
     return done[expr]
 
@@ -196,12 +196,29 @@ def _apply(e, args: list, point: dict):
         return mp.fprod(args)
     if e.is_Pow:
         return mp.power(*args)
+    if e is sp.true or e is sp.false:  # the pieces of a Piecewise (where)
+        return bool(e)
+    if isinstance(e, sp.core.relational.Relational):
+        return RELATIONS[e.rel_op](*args)
+    if isinstance(e, sp.functions.elementary.piecewise.ExprCondPair):
+        return tuple(args)
+    if isinstance(e, sp.Piecewise):
+        return next(value for value, holds in args if holds)
     if isinstance(e, sp.DiracDelta):
         if args[0] == 0:
             raise OutsideDomain
         return mp.mpf(0)
     return SYMPY_TO_MPMATH[e.func](*args)
 
+
+RELATIONS = {
+    "==": lambda a, b: a == b,
+    "!=": lambda a, b: a != b,
+    "<": lambda a, b: a < b,
+    "<=": lambda a, b: a <= b,
+    ">": lambda a, b: a > b,
+    ">=": lambda a, b: a >= b,
+}
 
 # The SymPy functions that expressions and their derivatives are written in, to mpmath: those
 # of the reference rows, and sign (the derivative of abs).

@@ -9,8 +9,9 @@ import math
 import numpy as np
 import pytest
 
-from dezero_cli.engine.core import ONE, Function, Mul, Variable, no_grad
+from dezero_cli.engine.core import ONE, Function, Variable, no_grad
 from dezero_cli.engine.functions import Cos, Sin, Tanh
+from dezero_cli.engine.operators import Mul
 
 # --- Function.__call__'s fast paths against the general path -----------------------------------
 

@@ -44,7 +44,8 @@ def forward(name: str, *xs: float) -> float:
 def gradients(name: str, *xs: float) -> list[float]:
     inputs = [Variable(np.array(x)) for x in xs]
     FUNCTIONS[name]()(*inputs).backward()
-    return [float(x.grad.data) for x in inputs]
+    # No gradient at all is the engine's exact zero (where's condition, say).
+    return [0.0 if x.grad is None else float(x.grad.data) for x in inputs]
 
 
 def central_difference(f, xs: tuple[float, ...], i: int) -> float:
@@ -163,7 +164,8 @@ def test_backward_rule_is_differentiable_again(name, xs):
         gx = inputs[i].grad
         for x in inputs:
             x.cleargrad()
-        gx.backward()
+        if gx is not None:  # (None: the first derivative is identically 0, so are these)
+            gx.backward()
         second = [0.0 if x.grad is None else float(x.grad.data) for x in inputs]
         for j in range(len(xs)):
             expected = central_difference(lambda *a, i=i: gradients(name, *a)[i], xs, j)
@@ -238,11 +240,17 @@ def test_every_function_is_callable_from_an_expression(name):
 OPERATORS = ["x + y", "x - y", "x * y", "x / y", "x ^ y", "-x"]
 
 
+def least_arity(name: str) -> int:
+    """How many arguments a call of `name` takes at least (`arity` is a count or a range)."""
+    arity = FUNCTIONS[name].arity
+    return arity[0] if isinstance(arity, tuple) else arity
+
+
 @pytest.mark.parametrize(
     "expr",
     OPERATORS
     + [
-        f"{name}({', '.join('xy'[: FUNCTIONS[name].arity])})"
+        f"{name}({', '.join(['x', 'y', 'x - 15'][: least_arity(name)])})"
         for name in sorted(FUNCTIONS)
         if elementwise(name)
     ],

@@ -16,7 +16,7 @@ from dezero_cli.api import derivatives, evaluate, label
 from dezero_cli.engine.core import Variable
 from dezero_cli.engine.higher import count_partials, partials
 from dezero_cli.errors import ValueProblem
-from dezero_cli.language.program import compile_expression
+from dezero_cli.language.compiler import compile_expression
 
 
 def nth(expr: str, x: float, order: int) -> list[float]:

@@ -21,8 +21,8 @@ from hypothesis import strategies as st
 from dezero_cli.engine.functions import FUNCTIONS
 from dezero_cli.errors import DezeroError, ExpressionSyntaxError
 from dezero_cli.language import tables
+from dezero_cli.language.compiler import _compile, compile_expression
 from dezero_cli.language.parse import explain, parse
-from dezero_cli.language.program import compile_expression
 
 ROOT = Path(__file__).resolve().parent.parent
 GRAMMAR = (ROOT / "grammar" / "expression.lark").read_text(encoding="utf-8")
@@ -216,7 +216,7 @@ def test_rules_without_callbacks_add_up_their_operands():
     ],
 )
 def test_a_syntax_error_comes_before_other_problems(text, message):
-    compile_expression.cache_clear()
+    _compile.cache_clear()
     with pytest.raises(DezeroError) as info:
         compile_expression(text)
     assert info.value.message == message

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .core import BroadcastTo, Config, Function, Log, Pow
+from .core import Config, Function
+from .operators import BroadcastTo, Log, Select
+from .power import Pow
 
 FUNCTIONS: dict[str, type[Function]] = {}
 
@@ -24,6 +26,7 @@ def register(cls: type[Function]) -> type[Function]:
 
 register(Pow)  # the arithmetic operator `^`, also callable as pow(a, b)
 register(Log)
+register(Select)  # where(c, a, b): the language's conditional, built into the engine
 
 
 @register

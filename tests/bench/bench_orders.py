@@ -33,7 +33,7 @@ from dezero_cli.engine import core
 from dezero_cli.engine.dot import count_functions
 from dezero_cli.engine.functions import Tanh
 from dezero_cli.engine.higher import count_partials, partials
-from dezero_cli.language.program import compile_expression
+from dezero_cli.language.compiler import compile_expression
 
 REPEAT = 5
 
