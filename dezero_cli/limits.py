@@ -262,10 +262,12 @@ def _watchdog(seconds: float):
             wait = 0.05  # and again, as _alarm's timer, in case the exception was swallowed
 
     try:
-        # The deadline may pass while start() waits for the thread to run: the exception then
-        # comes once start() is done, in the body.
+        # The deadline may pass while start() waits for the thread to run: then it is raised
+        # here, once start() is done, and never inside threading's own code.
         threading.Thread(target=watch, name="dezero-timeout", daemon=True).start()
         started.set()
+        if time.monotonic() >= deadline:
+            raise expired()
         yield
     finally:
         # An exception the thread set just before it stopped may still be pending: it is
