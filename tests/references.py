@@ -108,6 +108,24 @@ ROWS = (
         domain=lambda u: abs(u) >= 1e-6,  # away from the kink
     ),
     Reference(
+        ("sign",),
+        lambda x: np.sign(x) + 0.0,
+        True,
+        sp.sign,
+        mp.sign,
+        one(-2.5, -0.7, 0.2, 1.1),
+        domain=lambda u: abs(u) >= 1e-6,  # away from the jump
+    ),
+    Reference(
+        ("sech",),
+        lambda x: 1.0 / np.cosh(x),
+        False,
+        lambda u: 1 / sp.cosh(u),
+        mp.sech,
+        WHOLE_LINE,
+        same_bits=lambda x: 2.0 * np.exp(-np.abs(x)) / (1.0 + np.exp(-np.abs(x)) ** 2),
+    ),
+    Reference(
         ("pow",),
         pow_reference,  # C's pow, as numpy's power is not on every CPU
         True,

@@ -108,6 +108,8 @@ def sympy_of(node: Node, symbols: dict, point: dict):
     args = [sympy_of(a, symbols, point) for a in node.args]
     if node.op == "abs":
         return int(mp.sign(check_domain(node.args[0], point))) * args[0]
+    if node.op == "sign":  # constant near the point, as abs is linear there
+        return sp.Integer(int(mp.sign(check_domain(node.args[0], point))))
     if node.op == "neg":
         return -args[0]
     if node.op == "pos":
