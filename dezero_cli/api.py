@@ -18,7 +18,8 @@ from .engine.core import Config, Variable, no_grad, sum_to
 from .engine.functions import FUNCTIONS
 from .engine.higher import MAX_ENTRIES, MAX_ORDER, full_tensor, partials
 from .errors import DezeroError, ExpressionSyntaxError, ValueProblem
-from .language.program import CALL, CONSTANTS, Program, compile_expression
+from .language.compiler import CONSTANTS, compile_expression
+from .language.program import CALL, Program
 from .values import parse_value
 
 __all__ = [
@@ -69,10 +70,19 @@ def as_program(expr: str | Program) -> Program:
 
 def check_values(program: Program, values: Mapping[str, object]) -> tuple[dict, list[str]]:
     """The arrays for the program's variables, and warnings for values nobody uses."""
+    defined = [name for name in values if name in program.definitions]
+    if defined:
+        name = defined[0]
+        raise ValueProblem(
+            f"{name!r} is defined in the expression, so it cannot also be given a value (--{name})"
+        )
     missing = [name for name in program.variables if name not in values]
     if missing:
         name = missing[0]
-        raise ValueProblem(f"no value for variable {name!r}: give it with --{name} VALUE")
+        message = f"no value for variable {name!r}: give it with --{name} VALUE"
+        if name in FUNCTIONS:
+            message += f" (or call the function {name}(...))"
+        raise ValueProblem(message)
     arrays = {}
     for name in program.variables:
         value = values[name]
@@ -86,15 +96,13 @@ def check_values(program: Program, values: Mapping[str, object]) -> tuple[dict, 
 
 
 def unused(name: str) -> str:
-    """Why a value given for NAME is not used: NAME is a constant, a function, or no variable of
-    the expression."""
+    """Why a value given for NAME is not used: NAME is a constant, or no variable of the
+    expression (a function's name can be one, where the expression does not call it)."""
     if name in CONSTANTS:
         return (
             f"{name} is a constant ({CONSTANTS[name]!r}), not a variable: "
             f"the value given for {name} is not used"
         )
-    if name in FUNCTIONS:
-        return f"{name} is a function, not a variable: the value given for {name} is not used"
     return f"variable {name!r} is given but not used in the expression"
 
 
@@ -105,7 +113,13 @@ def select_wrt(program: Program, wrt: Iterable[str] | None) -> tuple[str, ...]:
     wrt = tuple(dict.fromkeys(wrt))
     unknown = [name for name in wrt if name not in program.variables]
     if unknown:
-        raise ValueProblem(f"--wrt names {unknown[0]!r}, which is not a variable of the expression")
+        name = unknown[0]
+        if name in program.definitions:
+            raise ValueProblem(
+                f"--wrt names {name!r}, which is defined in the expression: differentiate by "
+                "the variables it is made of"
+            )
+        raise ValueProblem(f"--wrt names {name!r}, which is not a variable of the expression")
     return wrt
 
 

@@ -123,7 +123,7 @@ def grad(ctx, expr, var_options, fmt, quiet, digits, wrt, order):
     from . import api
 
     program = read_program(expr)
-    values = collect_values(ctx, var_options, program.variables)
+    values = collect_values(ctx, var_options, program)
     if order is None:
         result = api.grad(program, values, wrt)
     else:
@@ -146,7 +146,7 @@ def eval_(ctx, expr, var_options, fmt, quiet, digits):
     from . import api
 
     program = read_program(expr)
-    values = collect_values(ctx, var_options, program.variables)
+    values = collect_values(ctx, var_options, program)
     result = api.evaluate(program, values)
     emit(result, fmt, quiet, digits)
 
@@ -188,7 +188,7 @@ def graph(ctx, expr, var_options, output, order, wrt, verbose):
     if output is not None:
         output_kind(output)  # a bad extension fails before any work
     program = read_program(expr)
-    values = collect_values(ctx, var_options, program.variables)
+    values = collect_values(ctx, var_options, program)
     outputs = derivative_graph(program, values, order, wrt)
     text = get_dot_graph(outputs, verbose=verbose)
     if output is None:
@@ -222,7 +222,7 @@ def check(ctx, expr, var_options, fmt, digits, wrt, eps, rtol, atol):
     from .api import check_gradient
 
     program = read_program(expr)
-    values = collect_values(ctx, var_options, program.variables)
+    values = collect_values(ctx, var_options, program)
     outcome = check_gradient(program, values, eps, rtol, atol, wrt)
     for message in outcome.warnings:
         warn(message)

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from .engine.core import Variable, no_grad, using_config
+from .engine.operators import truth
 from .language.program import Program
 
 
@@ -92,13 +93,17 @@ def _first_culprits(program, inputs, todo: np.ndarray, rows: bool, out: dict) ->
     with np.errstate(all="ignore"), no_grad(), using_config("batch_ndim", 1 if rows else 0):
         program.run({name: Variable(x[todo] if rows else x) for name, x in inputs.items()}, trace)
     pending = np.ones(m, dtype=bool)
-    for name, args, y in trace:
-        hit = pending & ~_finite(y.data, m, rows)
+    for name, args, y, branches in trace:
+        bad = ~np.isfinite(y.data)
+        for condition, when in branches or ():  # where a branch of `where` is not taken, it
+            bad = bad & (truth(condition.data) == when)  # is no culprit
+        hit = pending & _rows(bad, m, rows).any(axis=1)
         for a in args:
             hit &= _finite(getattr(a, "data", a), m, rows)
         if not hit.any():
             continue
-        for i, kind in zip(todo[hit].tolist(), kinds(_rows(y.data, m, rows)[hit])):
+        culprits = np.where(bad, y.data, 0.0)  # only the numbers that count, for their kind
+        for i, kind in zip(todo[hit].tolist(), kinds(_rows(culprits, m, rows)[hit])):
             why = "outside its domain" if kind == "nan" else "overflow or division by zero"
             out.setdefault(i, []).append(f"{name} gave {kind} ({why})")
         pending &= ~hit
@@ -107,7 +112,8 @@ def _first_culprits(program, inputs, todo: np.ndarray, rows: bool, out: dict) ->
 
 def _rows(a, n: int, rows: bool) -> np.ndarray:
     """`a` as a 2-D array with one line per row (a value shared by all rows is repeated)."""
-    a = np.asarray(a, dtype=np.float64)
+    a = np.asarray(a)
+    a = a if a.dtype == bool else a.astype(np.float64, copy=False)
     if not rows:
         return a.reshape(1, -1)
     if a.ndim == 0:

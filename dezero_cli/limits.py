@@ -239,6 +239,7 @@ def _watchdog(seconds: float):
     handler, it interrupts Python code between bytecodes, not a long call into C."""
     import ctypes
     import threading
+    import time
 
     target = ctypes.c_ulong(threading.get_ident())
     set_async_exc = ctypes.pythonapi.PyThreadState_SetAsyncExc
@@ -250,9 +251,12 @@ def _watchdog(seconds: float):
     )
     lock = threading.Lock()
     stopped = threading.Event()
+    started = threading.Event()  # Thread.start() has returned: nothing of threading's to hit
+    deadline = time.monotonic() + seconds
 
     def watch():
-        wait = seconds
+        started.wait()
+        wait = max(deadline - time.monotonic(), 0.0)
         while not stopped.wait(wait):
             with lock:  # never once the cleanup below has begun
                 if stopped.is_set():
@@ -261,8 +265,12 @@ def _watchdog(seconds: float):
             wait = 0.05  # and again, as _alarm's timer, in case the exception was swallowed
 
     try:
-        # In here: a short deadline can pass while start() waits for the thread to run.
+        # The deadline may pass while start() waits for the thread to run: then it is raised
+        # here, once start() is done, and never inside threading's own code.
         threading.Thread(target=watch, name="dezero-timeout", daemon=True).start()
+        started.set()
+        if time.monotonic() >= deadline:
+            raise expired()
         yield
     finally:
         # An exception the thread set just before it stopped may still be pending: it is

@@ -112,20 +112,20 @@ def _attached_variable(arg: str, takes_value: set[str]) -> bool:
     return arg[:2] in takes_value and arg[:2] != "--" and bool(eq) and name.isidentifier()
 
 
-def collect_values(
-    ctx: click.Context, var_options: tuple[str, ...], variables: tuple[str, ...]
-) -> dict:
+def collect_values(ctx: click.Context, var_options: tuple[str, ...], program) -> dict:
     """Every `--NAME VALUE` and `-v NAME=VALUE`, parsed to float64 arrays.
 
-    A `--NAME` that is a variable of the expression (`variables`) is always a variable. One
-    that is not, and is a near miss of one of the command's options (`--oder`), is an error:
-    it was meant as that option, and running without it would mislead.
+    A `--NAME` that is a name of the expression `program` (a variable, or a definition, which
+    api refuses a value) is always taken as that name. One that is not, and is a near miss of
+    one of the command's options (`--oder`), is an error: it was meant as that option, and
+    running without it would mislead.
     """
     from .api import parse_value
 
+    names = {*program.variables, *program.definitions}
     pairs = []
     for name, value in ctx.meta.get(VALUES_KEY, []):
-        if name not in variables:
+        if name not in names:
             meant = _meant_option(ctx, name)
             if meant or "-" in name:  # `--max-nodez`, `--no-such`: no variable has a dash
                 hint = f" (did you mean --{meant}?)" if meant else ""

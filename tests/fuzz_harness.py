@@ -17,7 +17,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from clirun import Outcome, run
+from conftest import Outcome
 from hypothesis import strategies as st
 
 
@@ -128,10 +128,11 @@ class Tally:
 TALLY = Tally()
 
 
-def check(command: Command, case: Input) -> Outcome:
-    """Run one case and assert the property; record it in TALLY."""
+def check(dezero: Callable[..., Outcome], command: Command, case: Input) -> Outcome:
+    """Run one case with `dezero` (the in-process runner of conftest) and assert the property;
+    record it in TALLY."""
     argv, stdin = command.build(case)
-    outcome = run(argv, stdin=stdin)
+    outcome = dezero(*argv, stdin=stdin)
     TALLY.tried[command.name] += 1
     TALLY.codes[(command.name, outcome.code)] += 1
     context = f"argv={argv!r} stdin={stdin!r}\n{outcome}"

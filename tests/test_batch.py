@@ -7,37 +7,24 @@ import io
 import json
 import math
 import os
-import pty
+import shlex
 import signal
 import subprocess
-import sys
 import threading
 
 import numpy as np
 import pytest
-from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dezero_cli import api, batch
 from dezero_cli.batch.job import DELIMITERS
 from dezero_cli.batch.rows import grad_rows
-from dezero_cli.cli import main
-from dezero_cli.engine.core import BroadcastTo, Config, Function
+from dezero_cli.engine.core import Config, Function
 from dezero_cli.engine.functions import FUNCTIONS
+from dezero_cli.engine.operators import BroadcastTo
 
 EXPR = "x*y + sin(x)/(1 + y^2)"
-
-
-def run(args: list[str], stdin: bytes | str = b"") -> tuple[int, str, str]:
-    """Run `dezero batch ARGS` through cli.main (exit codes included) with captured streams."""
-    if isinstance(stdin, str):
-        stdin = stdin.encode()
-    with CliRunner().isolation(input=stdin) as (out, err, _):
-        code = main(["batch", *args])
-        sys.stdout.flush()
-        sys.stderr.flush()
-    return code, out.getvalue().decode(), err.getvalue().decode()
 
 
 def by_hand(x: float, y: float) -> tuple[float, float, float]:
@@ -53,8 +40,8 @@ def jsonl(text: str) -> list[dict]:
 # Points mode ----------------------------------------------------------------------------------
 
 
-def test_points_csv_exact_output():
-    code, out, err = run(["--expr", "x*y + sin(x)"], "x,y\n1,2\n0.5,-1\n")
+def test_points_csv_exact_output(dezero):
+    code, out, err = dezero("batch", "--expr", "x*y + sin(x)", stdin="x,y\n1,2\n0.5,-1\n")
     assert (code, err) == (0, "")
     assert out == (
         "x,y,value,grad_x,grad_y,error\n"
@@ -63,11 +50,11 @@ def test_points_csv_exact_output():
     )
 
 
-def test_points_agree_with_hand_derived_partials():
+def test_points_agree_with_hand_derived_partials(dezero):
     rng = np.random.default_rng(3)
     xy = rng.uniform(-3, 3, size=(500, 2))
     text = "x,y\n" + "".join(f"{x!r},{y!r}\n" for x, y in xy.tolist())
-    code, out, _ = run(["--expr", EXPR], text)
+    code, out, _ = dezero("batch", "--expr", EXPR, stdin=text)
     assert code == 0
     got = np.loadtxt(io.StringIO(out), delimiter=",", skiprows=1, usecols=(0, 1, 2, 3, 4))
     want = np.array([by_hand(x, y) for x, y in xy.tolist()])
@@ -79,12 +66,14 @@ def test_points_agree_with_hand_derived_partials():
     "expr",
     [EXPR, "square(exp(square(x)))", "x^y", "tanh(x)*cosh(y) - sqrt(abs(x*y))", "log(x) + y/x"],
 )
-def test_identical_to_dezero_grad(expr):
+def test_identical_to_dezero_grad(expr, dezero):
     """Every number equals, bit for bit, what `dezero grad --format json` gives at that point."""
     rng = np.random.default_rng(7)
     points = rng.uniform(-2, 2, size=(40, 2)).round(3).tolist() + [[0.0, 0.0], [-1.0, 0.5]]
     text = "x,y\n" + "".join(f"{x!r},{y!r}\n" for x, y in points)
-    code, out, _ = run(["--expr", expr, "--output-format", "jsonl", "--input-format", "csv"], text)
+    code, out, _ = dezero(
+        "batch", "--expr", expr, "--output-format", "jsonl", "--input-format", "csv", stdin=text
+    )
     assert code == 0
     records = jsonl(out)
     assert len(records) == len(points)
@@ -94,20 +83,20 @@ def test_identical_to_dezero_grad(expr):
         for name, v in (("x", x), ("y", y)):
             if name in program_vars:
                 args += [f"--{name}={v!r}"]
-        single = CliRunner().invoke(__import__("dezero_cli.cli").cli.cli, args)
-        assert single.exit_code == 0, single.stderr
+        single = dezero(*args)
+        assert single.code == 0, single.stderr
         expected = json.loads(single.stdout)
         passed = {key: record.pop(key) for key in list(record) if key not in expected}
         assert passed == ({} if "y" in program_vars else {"y": repr(y)})
         assert record == expected
 
 
-def test_identical_to_api_grad_including_warnings():
+def test_identical_to_api_grad_including_warnings(dezero):
     """Rows with nan or inf carry exactly the warnings `api.grad` gives for that row alone."""
     expr = "log(x) + 1/y + exp(x*y) + sqrt(y - x)"
     points = [(1.0, 2.0), (-1.0, 2.0), (1.0, 0.0), (800.0, 2.0), (3.0, 1.0), (0.0, 1.0), (1.0, 1.0)]
     text = "x,y\n" + "".join(f"{x},{y}\n" for x, y in points)
-    code, out, err = run(["--expr", expr, "--output-format", "jsonl"], text)
+    code, out, err = dezero("batch", "--expr", expr, "--output-format", "jsonl", stdin=text)
     assert (code, err) == (0, "")
     for record, (x, y) in zip(jsonl(out), points):
         single = api.grad(expr, {"x": x, "y": y})
@@ -138,8 +127,8 @@ def test_rows_equal_one_at_a_time(points):
         assert rows.grad["y"][k] == one.grad["y"]
 
 
-def test_nonfinite_results_are_empty_cells_with_warnings():
-    code, out, err = run(["--expr", "log(x)"], "x\n1\n-1\n0\n")
+def test_nonfinite_results_are_empty_cells_with_warnings(dezero):
+    code, out, err = dezero("batch", "--expr", "log(x)", stdin="x\n1\n-1\n0\n")
     assert code == 0
     assert out == "x,value,grad_x,error\n1,0.0,1.0,\n-1,,-1.0,\n0,,,\n"
     assert err == (
@@ -148,9 +137,9 @@ def test_nonfinite_results_are_empty_cells_with_warnings():
     )
 
 
-def test_pass_through_columns_stay_in_place():
+def test_pass_through_columns_stay_in_place(dezero):
     text = 'id,x,note,y\na7,1.50,"hello, world",2\nb8,  3 ,plain,4e0\n'
-    code, out, _ = run(["--expr", "x*y"], text)
+    code, out, _ = dezero("batch", "--expr", "x*y", stdin=text)
     assert code == 0
     assert out == (
         "id,x,note,y,value,grad_x,grad_y,error\n"
@@ -159,18 +148,18 @@ def test_pass_through_columns_stay_in_place():
     )
 
 
-def test_wrt_selects_columns():
-    code, out, _ = run(["--expr", "x*y", "--wrt", "y"], "x,y\n2,3\n")
+def test_wrt_selects_columns(dezero):
+    code, out, _ = dezero("batch", "--expr", "x*y", "--wrt", "y", stdin="x,y\n2,3\n")
     assert (code, out) == (0, "x,y,value,grad_y,error\n2,3,6.0,2.0,\n")
 
 
-def test_no_grad_gives_values_only():
-    code, out, _ = run(["--expr", "x*y", "--no-grad"], "x,y\n2,3\n")
+def test_no_grad_gives_values_only(dezero):
+    code, out, _ = dezero("batch", "--expr", "x*y", "--no-grad", stdin="x,y\n2,3\n")
     assert (code, out) == (0, "x,y,value,error\n2,3,6.0,\n")
 
 
-def test_order_two_against_closed_forms():
-    code, out, _ = run(["--expr", "x^4 - 2*x^2", "--order", "3"], "x\n2\n-0.5\n")
+def test_order_two_against_closed_forms(dezero):
+    code, out, _ = dezero("batch", "--expr", "x^4 - 2*x^2", "--order", "3", stdin="x\n2\n-0.5\n")
     assert code == 0
     rows = list(csv.reader(io.StringIO(out)))
     assert rows[0] == ["x", "value", "grad_x", "d2f/dx2", "d3f/dx3", "error"]
@@ -180,9 +169,9 @@ def test_order_two_against_closed_forms():
         assert [float(c) for c in row[1:5]] == pytest.approx(want, rel=1e-14)
 
 
-def test_order_two_hessian_is_symmetric_and_right():
+def test_order_two_hessian_is_symmetric_and_right(dezero):
     x, y = 0.7, -1.3
-    code, out, _ = run(["--expr", EXPR, "--order", "2"], f"x,y\n{x},{y}\n")
+    code, out, _ = dezero("batch", "--expr", EXPR, "--order", "2", stdin=f"x,y\n{x},{y}\n")
     assert code == 0
     header, row = list(csv.reader(io.StringIO(out)))
     got = dict(zip(header, row))
@@ -210,13 +199,12 @@ class RowSum(Function):
 
 
 @pytest.mark.parametrize("name", ["rowsum", "sum", "mean"])
-def test_reductions_stay_per_row(monkeypatch, name):
+def test_reductions_stay_per_row(monkeypatch, name, dezero):
     if name == "rowsum":
         monkeypatch.setitem(FUNCTIONS, "rowsum", RowSum)
-    elif name not in FUNCTIONS:
-        pytest.skip(f"{name} is not registered yet")
+    assert name in FUNCTIONS, f"the reduction {name} is not registered"
     expr = f"x * {name}(x) + {name}(y)"
-    code, out, _ = run(["--expr", expr], "x,y\n1,10\n2,20\n3,30\n")
+    code, out, _ = dezero("batch", "--expr", expr, stdin="x,y\n1,10\n2,20\n3,30\n")
     assert code == 0
     got = np.loadtxt(io.StringIO(out), delimiter=",", skiprows=1, usecols=(2, 3, 4))
     x, y = np.array([1.0, 2.0, 3.0]), np.array([10.0, 20.0, 30.0])
@@ -247,10 +235,12 @@ def _numbers(out: str, fmt: str) -> list[list[float]]:
 
 @pytest.mark.parametrize("fmt_in", ["csv", "tsv"])
 @pytest.mark.parametrize("fmt_out", ["csv", "tsv", "jsonl"])
-def test_round_trip_every_format(tmp_path, fmt_in, fmt_out):
+def test_round_trip_every_format(tmp_path, fmt_in, fmt_out, dezero):
     path = tmp_path / f"points.{fmt_in}"
     path.write_text(_table(DELIMITERS[fmt_in]))
-    code, out, err = run(["--expr", EXPR, str(path), "--output-format", fmt_out])
+    code, out, err = dezero(
+        "batch", "--expr", EXPR, str(path), "--output-format", fmt_out, stdin=b""
+    )
     assert (code, err) == (0, "")
     want = [[x, y, *(float(v) for v in by_hand_exact(x, y))] for x, y in POINTS]
     assert _numbers(out, fmt_out) == want
@@ -261,22 +251,24 @@ def by_hand_exact(x: float, y: float):
     return one.value, one.grad["x"], one.grad["y"]
 
 
-def test_jsonl_points_round_trip_with_pass_through():
+def test_jsonl_points_round_trip_with_pass_through(dezero):
     text = "".join(json.dumps({"id": i, "x": x, "y": y}) + "\n" for i, (x, y) in enumerate(POINTS))
-    code, out, _ = run(["--expr", EXPR], text)  # stdin with --expr is CSV unless told
+    code, out, _ = dezero(
+        "batch", "--expr", EXPR, stdin=text
+    )  # stdin with --expr is CSV unless told
     assert (code, out) == (2, "")
-    code, out, err = run(["--expr", EXPR, "--input-format", "jsonl"], text)
+    code, out, err = dezero("batch", "--expr", EXPR, "--input-format", "jsonl", stdin=text)
     assert (code, err) == (0, "")
     records = jsonl(out)
     assert [r["id"] for r in records] == [0, 1, 2]
     assert _numbers(out, "jsonl") == [[x, y, *by_hand_exact(x, y)] for x, y in POINTS]
 
 
-def test_output_file_and_crlf_input(tmp_path):
+def test_output_file_and_crlf_input(tmp_path, dezero):
     src = tmp_path / "in.csv"
     src.write_bytes(b"x,y\r\n2,3\r\n")
     dest = tmp_path / "out.csv"
-    code, out, _ = run(["--expr", "x*y", str(src), "-o", str(dest)])
+    code, out, _ = dezero("batch", "--expr", "x*y", str(src), "-o", str(dest), stdin=b"")
     assert (code, out) == (0, "")
     assert dest.read_text() == "x,y,value,grad_x,grad_y,error\n2,3,6.0,3.0,2.0,\n"
 
@@ -313,8 +305,10 @@ def test_output_file_and_crlf_input(tmp_path):
         ("", "line 3: blank line"),
     ],
 )
-def test_bad_point_is_an_error_row_and_others_are_unaffected(line, error):
-    code, out, err = run(["--expr", "x+y", "--output-format", "jsonl"], f"x,y\n1,2\n{line}\n3,4\n")
+def test_bad_point_is_an_error_row_and_others_are_unaffected(line, error, dezero):
+    code, out, err = dezero(
+        "batch", "--expr", "x+y", "--output-format", "jsonl", stdin=f"x,y\n1,2\n{line}\n3,4\n"
+    )
     assert code == 1
     records = jsonl(out)
     assert len(records) == 3
@@ -324,8 +318,8 @@ def test_bad_point_is_an_error_row_and_others_are_unaffected(line, error):
     assert err == "error: 1 of 3 records failed, the first on line 3 (see the error field)\n"
 
 
-def test_non_utf8_line_is_an_error_row():
-    code, out, _ = run(["--expr", "x"], b"x\n1\n\xff\n2\n")
+def test_non_utf8_line_is_an_error_row(dezero):
+    code, out, _ = dezero("batch", "--expr", "x", stdin=b"x\n1\n\xff\n2\n")
     assert code == 1
     assert out == "x,value,grad_x,error\n1,1.0,1.0,\n\ufffd,,,line 3: not UTF-8 text\n2,2.0,1.0,\n"
 
@@ -366,9 +360,9 @@ def test_non_utf8_line_is_an_error_row():
         ("", "line 2: blank line"),
     ],
 )
-def test_bad_record_is_an_error_record(line, error):
+def test_bad_record_is_an_error_record(line, error, dezero):
     text = f'{{"expr": "x", "x": 1, "id": "a"}}\n{line}\n{{"expr": "x^2", "x": 3, "id": "c"}}\n'
-    code, out, err = run([], text)
+    code, out, err = dezero("batch", stdin=text)
     assert code == 1
     records = jsonl(out)
     assert len(records) == 3
@@ -385,7 +379,7 @@ def test_bad_record_is_an_error_record(line, error):
     assert err.startswith("error: 1 of 3 records failed, the first on line 2")
 
 
-def test_records_mode_output_matches_dezero_grad_json():
+def test_records_mode_output_matches_dezero_grad_json(dezero):
     lines = [
         {"expr": "square(exp(square(x)))", "x": 0.5, "id": 1},
         {"expr": "x*y", "x": 2, "y": 3, "id": 2},
@@ -395,7 +389,7 @@ def test_records_mode_output_matches_dezero_grad_json():
         {"expr": "3", "id": 6},
         {"expr": "3", "id": 7},
     ]
-    code, out, err = run([], "".join(json.dumps(r) + "\n" for r in lines))
+    code, out, err = dezero("batch", stdin="".join(json.dumps(r) + "\n" for r in lines))
     assert (code, err) == (0, "")
     for record, line in zip(jsonl(out), lines):
         args = ["grad", line["expr"], "--format", "json"]
@@ -404,14 +398,14 @@ def test_records_mode_output_matches_dezero_grad_json():
                 args.append(
                     f"--{name}=" + (",".join(map(str, v)) if isinstance(v, list) else str(v))
                 )
-        single = CliRunner().invoke(__import__("dezero_cli.cli").cli.cli, args)
+        single = dezero(*args)
         assert record == {"id": line["id"], **json.loads(single.stdout)}
     assert jsonl(out)[0]["value"] == 1.648721270700128
     assert jsonl(out)[0]["grad"] == {"x": 3.297442541400256}
 
 
-def test_records_order_two_derivatives():
-    code, out, _ = run(["--order", "2"], '{"expr": "x*y + x^3", "x": 2, "y": 5}\n')
+def test_records_order_two_derivatives(dezero):
+    code, out, _ = dezero("batch", "--order", "2", stdin='{"expr": "x*y + x^3", "x": 2, "y": 5}\n')
     assert code == 0
     (record,) = jsonl(out)
     assert record["derivatives"] == [
@@ -481,8 +475,8 @@ def test_one_output_row_per_input_row_across_chunks(kinds):
     assert stats.failed == sum(kind != "good" for kind in kinds)
 
 
-def test_fail_fast_stops_after_the_first_bad_record():
-    code, out, err = run(["--expr", "x", "--fail-fast"], "x\n1\nbad\n3\n")
+def test_fail_fast_stops_after_the_first_bad_record(dezero):
+    code, out, err = dezero("batch", "--expr", "x", "--fail-fast", stdin="x\n1\nbad\n3\n")
     assert code == 1
     assert out.splitlines()[-1].endswith("line 3: value of x is not a number: 'bad'")
     assert len(out.splitlines()) == 3
@@ -533,13 +527,13 @@ def test_fail_fast_stops_after_the_first_bad_record():
         ),
     ],
 )
-def test_unusable_arguments_exit_2(args, stdin, message):
-    code, out, err = run(args, stdin)
+def test_unusable_arguments_exit_2(args, stdin, message, dezero):
+    code, out, err = dezero("batch", *args, stdin=stdin)
     assert (code, out, err) == (2, "", message)
 
 
-def test_bad_expression_exits_2_with_caret():
-    code, out, err = run(["--expr", "x +* y"], "x,y\n1,2\n")
+def test_bad_expression_exits_2_with_caret(dezero):
+    code, out, err = dezero("batch", "--expr", "x +* y", stdin="x,y\n1,2\n")
     assert (code, out) == (2, "")
     assert err.splitlines()[1:] == ["  x +* y", "     ^"]
 
@@ -547,25 +541,17 @@ def test_bad_expression_exits_2_with_caret():
 # Real processes: stdin, pipes, streaming, Ctrl-C, progress ------------------------------------
 
 
-def dezero(*args: str) -> list[str]:
-    return [sys.executable, "-m", "dezero_cli", *args]
+def test_stdin_through_a_real_process(dezero_process):
+    proc = dezero_process("batch", "--expr", "x^2", "-", stdin=b"x\n3\n")
+    assert proc == (0, "x,value,grad_x,error\n3,9.0,6.0,\n", "")
 
 
-def test_stdin_through_a_real_process():
-    proc = subprocess.run(
-        dezero("batch", "--expr", "x^2", "-"), input=b"x\n3\n", capture_output=True, check=False
-    )
-    assert (proc.returncode, proc.stdout, proc.stderr) == (
-        0,
-        b"x,value,grad_x,error\n3,9.0,6.0,\n",
-        b"",
-    )
-
-
-def test_head_ends_the_pipe_quietly(tmp_path):
+def test_head_ends_the_pipe_quietly(tmp_path, dezero_process):
+    # A real shell pipeline into `head`: the subject is the pipe, so this runs bash, with the
+    # fixture's command line inside.
     src = tmp_path / "many.csv"
     src.write_text("x\n" + "".join(f"{i}\n" for i in range(300_000)))
-    cmd = " ".join(dezero("batch", "--expr", "x*2", str(src)))
+    cmd = shlex.join(dezero_process.command("batch", "--expr", "x*2", str(src)))
     proc = subprocess.run(
         ["bash", "-c", f"set -o pipefail; {cmd} | head -n 3"], capture_output=True, check=False
     )
@@ -578,9 +564,11 @@ def _readline(stream, box: list) -> None:
     box.append(stream.readline())
 
 
-def test_results_stream_out_before_input_ends_and_ctrl_c_exits_130():
-    proc = subprocess.Popen(
-        dezero("batch", "--expr", "x+1"),
+def test_results_stream_out_before_input_ends_and_ctrl_c_exits_130(dezero_process):
+    proc = dezero_process.start(
+        "batch",
+        "--expr",
+        "x+1",
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -604,19 +592,24 @@ def test_results_stream_out_before_input_ends_and_ctrl_c_exits_130():
     assert err == b"error: interrupted\n"
 
 
-@pytest.mark.skipif(not hasattr(os, "openpty"), reason="needs a pseudo-terminal")
-def test_progress_goes_to_a_terminal_stderr_and_stdout_stays_clean(tmp_path):
+@pytest.mark.requires_module("pty")
+def test_progress_goes_to_a_terminal_stderr_and_stdout_stays_clean(tmp_path, dezero_process):
+    import pty
+
     src = tmp_path / "in.csv"
     src.write_text("x\n" + "".join(f"{i}\n" for i in range(1000)))
     parent, child = pty.openpty()
     try:
-        proc = subprocess.run(
-            dezero("batch", "--expr", "x", str(src)),
+        proc = dezero_process.start(
+            "batch",
+            "--expr",
+            "x",
+            str(src),
             stdout=subprocess.PIPE,
             stderr=child,
-            check=False,
-            env={**os.environ, "TERM": "xterm"},
+            env={"TERM": "xterm"},
         )
+        out, _ = proc.communicate(timeout=120)
     finally:
         os.close(child)
     shown = b""
@@ -628,20 +621,20 @@ def test_progress_goes_to_a_terminal_stderr_and_stdout_stays_clean(tmp_path):
     os.close(parent)
     assert proc.returncode == 0
     assert b" rows" in shown and b"rows/s" in shown
-    lines = proc.stdout.decode().splitlines()
+    lines = out.decode().splitlines()
     assert lines[0] == "x,value,grad_x,error" and lines[-1] == "999,999.0,1.0,"
-    assert len(lines) == 1001 and "\x1b" not in proc.stdout.decode()
+    assert len(lines) == 1001 and "\x1b" not in out.decode()
 
 
-def test_excel_bom_is_dropped_and_tsv_cells_pass_through(tmp_path):
+def test_excel_bom_is_dropped_and_tsv_cells_pass_through(tmp_path, dezero):
     src = tmp_path / "in.tsv"
     src.write_bytes("\ufeffname\tx\nfirst, of all\t2\n".encode())
-    code, out, _ = run(["--expr", "x^3", str(src)])
+    code, out, _ = dezero("batch", "--expr", "x^3", str(src), stdin=b"")
     assert (code, out) == (0, "name\tx\tvalue\tgrad_x\terror\nfirst, of all\t2\t8.0\t12.0\t\n")
 
 
-def test_warnings_and_errors_in_one_chunk_keep_their_lines():
-    code, out, err = run(["--expr", "sqrt(x)"], "x\n4\n-4\nfour\n9\n")
+def test_warnings_and_errors_in_one_chunk_keep_their_lines(dezero):
+    code, out, err = dezero("batch", "--expr", "sqrt(x)", stdin="x\n4\n-4\nfour\n9\n")
     assert code == 1
     assert out == (
         "x,value,grad_x,error\n4,2.0,0.25,\n-4,,,\nfour,,,line 4: value of x is not a number: "
@@ -660,46 +653,46 @@ def test_warnings_and_errors_in_one_chunk_keep_their_lines():
         {"expr": "2", "x": 1},
     ],
 )
-def test_records_order_two_match_dezero_grad_order_two(line):
-    code, out, _ = run(["--order", "3"], json.dumps(line) + "\n")
+def test_records_order_two_match_dezero_grad_order_two(line, dezero):
+    code, out, _ = dezero("batch", "--order", "3", stdin=json.dumps(line) + "\n")
     assert code == 0
     args = ["grad", line["expr"], "--order", "3", "--format", "json"]
     program_vars = api.as_program(line["expr"]).variables
     args += [f"--{k}={v}" for k, v in line.items() if k in program_vars]
-    single = CliRunner().invoke(__import__("dezero_cli.cli").cli.cli, args)
-    assert single.exit_code == 0, single.stderr
+    single = dezero(*args)
+    assert single.code == 0, single.stderr
     record = jsonl(out)[0]
     record.pop("x", None)  # passed through when the expression does not use it
     assert record == json.loads(single.stdout)
 
 
 @pytest.mark.parametrize("flags", [[], ["--no-grad"]])
-def test_records_text_is_byte_identical_to_dezero_grad_json(flags):
+def test_records_text_is_byte_identical_to_dezero_grad_json(flags, dezero):
     """The fast text template and render.result_record must never drift apart."""
     lines = [
         '{"expr": "x*y + exp(x)", "x": 0.25, "y": -3}',
         '{"expr": "x*y + exp(x)", "x": 1e-300, "y": 7}',
     ]
-    code, out, _ = run(flags, "\n".join(lines) + "\n")
+    code, out, _ = dezero("batch", *flags, stdin="\n".join(lines) + "\n")
     assert code == 0
     command = "eval" if flags else "grad"
     for got, line in zip(out.splitlines(), lines):
         obj = json.loads(line)
         args = [command, obj["expr"], "--format", "json", f"--x={obj['x']}", f"--y={obj['y']}"]
-        single = CliRunner().invoke(__import__("dezero_cli.cli").cli.cli, args)
+        single = dezero(*args)
         assert got + "\n" == single.stdout
 
 
-def test_a_stray_carriage_return_is_an_error_row_or_a_header_error():
+def test_a_stray_carriage_return_is_an_error_row_or_a_header_error(dezero):
     # Found by fuzzing: csv.Error escaped as an internal error (exit 3).
-    code, out, err = run(["--expr", "x+y"], "x,y\n1,2\r3,4\n5,6\n")
+    code, out, err = dezero("batch", "--expr", "x+y", stdin="x,y\n1,2\r3,4\n5,6\n")
     assert code == 1
     assert out.splitlines() == [
         "x,y,value,grad_x,grad_y,error",
         ",,,,,line 2: not valid CSV: new-line character seen in unquoted field",
         "5,6,11.0,1.0,1.0,",
     ]
-    code, out, err = run(["--expr", "x+y"], "\r\x00")
+    code, out, err = dezero("batch", "--expr", "x+y", stdin="\r\x00")
     assert (code, out) == (2, "")
     assert err == (
         "error: the header line (line 1) is not valid CSV: new-line character seen in "
@@ -708,8 +701,8 @@ def test_a_stray_carriage_return_is_an_error_row_or_a_header_error():
 
 
 @pytest.mark.parametrize("args, data", [([], ""), (["--expr", "x"], "x\n")])
-def test_no_records_is_a_warning_and_success(args, data):
-    assert run([*args, "-"], data) == (
+def test_no_records_is_a_warning_and_success(args, data, dezero):
+    assert dezero("batch", *args, "-", stdin=data) == (
         0,
         "" if not args else "x,value,grad_x,error\n",
         "warning: the input has no records: nothing to evaluate\n",

@@ -1,8 +1,9 @@
 """The `dezero` command: exact output of every format, every error with its exit status.
 
-In-process tests go through `cli.main` (where errors become one line and an exit status) by
-way of Click's CliRunner; a few tests run real subprocesses for what only a process shows:
-start-up imports, terminals and pipes, `python -m`.
+In-process tests go through `cli.main` (where errors become one line and an exit status) with
+the `dezero` fixture, which also turns any Python warning into a failure; a few run real
+processes (`dezero_process`) for what only a process shows: start-up imports, terminals and
+pipes, `python -m`.
 """
 
 from __future__ import annotations
@@ -12,35 +13,16 @@ import json
 import math
 import os
 import subprocess
-import sys
-import warnings
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
-from click.testing import CliRunner
 
-from dezero_cli.cli import cli, main
-
-
-class Entry:
-    """What CliRunner invokes: `main`, the real entry point, instead of the bare Click group."""
-
-    name = "dezero"
-
-    def main(self, args=(), prog_name=None, **extra):
-        raise SystemExit(main(list(args)))
-
-
-def run(*args: str, input: str | None = None, env: dict | None = None):
-    # Any warning (a numpy RuntimeWarning above all) is an error: users must never see one.
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        return CliRunner().invoke(Entry(), list(args), input=input, env=env, catch_exceptions=False)
+from dezero_cli.cli import cli
 
 
 def ok(result, stdout: str, stderr: str = "") -> None:
-    assert (result.exit_code, result.stdout, result.stderr) == (0, stdout, stderr)
+    assert (result.code, result.stdout, result.stderr) == (0, stdout, stderr)
 
 
 SEED = "square(exp(square(x)))"
@@ -117,8 +99,8 @@ OUTPUTS = [
 
 
 @pytest.mark.parametrize("args, stdout", OUTPUTS, ids=[" ".join(a) for a, _ in OUTPUTS])
-def test_output(args, stdout):
-    ok(run(*args), stdout)
+def test_output(args, stdout, dezero):
+    ok(dezero(*args), stdout)
 
 
 # Every way of giving a value; each must give x = 0.5 (or the number shown).
@@ -141,60 +123,60 @@ def test_output(args, stdout):
         (["-q", "--x", "-1e-3"], -0.001),
     ],
 )
-def test_value_syntax(args, x):
-    result = run("eval", "x", "-q", *args)
+def test_value_syntax(args, x, dezero):
+    result = dezero("eval", "x", "-q", *args)
     ok(result, f"{x!r}\n")
 
 
-def test_value_given_before_the_expression():
-    ok(run("grad", "--x", "-1e-3", "x*2", "-q"), "-0.002\n2.0\n")
+def test_value_given_before_the_expression(dezero):
+    ok(dezero("grad", "--x", "-1e-3", "x*2", "-q"), "-0.002\n2.0\n")
 
 
-def test_variable_named_like_an_option():
-    ok(run("grad", "format*2", "--var", "format=2"), "f = 4.0\ndf/dformat = 2.0\n")
-    ok(run("grad", "quiet+wrt", "-v", "quiet=1", "-v", "wrt=2", "-q"), "3.0\n1.0\n1.0\n")
+def test_variable_named_like_an_option(dezero):
+    ok(dezero("grad", "format*2", "--var", "format=2"), "f = 4.0\ndf/dformat = 2.0\n")
+    ok(dezero("grad", "quiet+wrt", "-v", "quiet=1", "-v", "wrt=2", "-q"), "3.0\n1.0\n1.0\n")
 
 
-def test_integer_values_become_floats():
-    ok(run("grad", "x/y", "--x", "1", "--y", "2", "-q"), "0.5\n0.5\n-0.25\n")
+def test_integer_values_become_floats(dezero):
+    ok(dezero("grad", "x/y", "--x", "1", "--y", "2", "-q"), "0.5\n0.5\n-0.25\n")
 
 
-def test_stdin_expression():
+def test_stdin_expression(dezero):
     ok(
-        run("grad", "-", "--x", "0.5", input=SEED + "\n"),
+        dezero("grad", "-", "--x", "0.5", stdin=SEED + "\n"),
         "f = 1.648721270700128\ndf/dx = 3.297442541400256\n",
     )
-    ok(run("eval", "-", "-q", input="  1 +\n 2\n"), "3.0\n")
+    ok(dezero("eval", "-", "-q", stdin="  1 +\n 2\n"), "3.0\n")
 
 
-def test_version_comes_from_package_metadata():
+def test_version_comes_from_package_metadata(dezero):
     version = importlib.metadata.version("dezero-cli")
-    ok(run("--version"), f"dezero {version}\n")
+    ok(dezero("--version"), f"dezero {version}\n")
 
 
-def test_help():
-    result = run("--help")
-    assert result.exit_code == 0 and result.stderr == ""
+def test_help(dezero):
+    result = dezero("--help")
+    assert result.code == 0 and result.stderr == ""
     assert result.stdout.startswith("Usage: dezero [OPTIONS] COMMAND [ARGS]...\n")
     for command in cli.commands:
         assert f"\n  {command} " in result.stdout
-    assert run("-h").stdout == result.stdout
+    assert dezero("-h").stdout == result.stdout
 
 
 @pytest.mark.parametrize("name", sorted(cli.commands))
-def test_every_command_has_help_with_an_example(name):
-    result = run(name, "--help")
-    assert result.exit_code == 0
+def test_every_command_has_help_with_an_example(name, dezero):
+    result = dezero(name, "--help")
+    assert result.code == 0
     assert result.stdout.startswith(f"Usage: dezero {name} [OPTIONS]")
     assert "Example:\n" in result.stdout
 
 
-def test_grad_help_example_is_true():
-    example = run("grad", "--help").stdout.split("Example:\n")[1]
+def test_grad_help_example_is_true(dezero):
+    example = dezero("grad", "--help").stdout.split("Example:\n")[1]
     assert "f = 1.648721270700128\n" in example and "df/dx = 3.297442541400256\n" in example
 
 
-def test_json_is_strict_and_round_trips():
+def test_json_is_strict_and_round_trips(dezero):
     def no_constants(token):
         raise AssertionError(f"non-standard JSON constant {token}")
 
@@ -203,13 +185,13 @@ def test_json_is_strict_and_round_trips():
         ["grad", "log(x)", "--x", "-1,0,1"],
         ["eval", "1/x", "--x", "0"],
     ):
-        result = run(*args, "--format", "json")
+        result = dezero(*args, "--format", "json")
         record = json.loads(result.stdout, parse_constant=no_constants)
         assert set(record) >= {"expr", "inputs", "value", "warnings"}
     # Values read back are bit-for-bit numpy's, computed independently here.
     x, y = np.array([0.3, 1.7]), np.float64(2.9)
     record = json.loads(
-        run(
+        dezero(
             "grad", "x*exp(y) - sin(x)/y", "--x", "0.3,1.7", "--y", "2.9", "--format", "json"
         ).stdout
     )
@@ -220,8 +202,8 @@ def test_json_is_strict_and_round_trips():
     )
 
 
-def test_text_numbers_round_trip():
-    result = run("grad", "sin(x)/3", "--x", "0.7", "-q")
+def test_text_numbers_round_trip(dezero):
+    result = dezero("grad", "sin(x)/3", "--x", "0.7", "-q")
     value, derivative = (float(line) for line in result.stdout.split())
     assert value == float(np.sin(0.7) / 3)
     assert derivative == pytest.approx(math.cos(0.7) / 3, rel=1e-15)
@@ -379,35 +361,35 @@ ERRORS = [
 
 
 @pytest.mark.parametrize("args, code, stderr", ERRORS, ids=[" ".join(a) for a, _, _ in ERRORS])
-def test_errors(args, code, stderr):
-    result = run(*args)
-    assert (result.exit_code, result.stdout, result.stderr) == (code, "", stderr)
+def test_errors(args, code, stderr, dezero):
+    result = dezero(*args)
+    assert (result.code, result.stdout, result.stderr) == (code, "", stderr)
 
 
-def test_stdin_that_is_not_utf8():
-    result = CliRunner().invoke(Entry(), ["grad", "-"], input=b"x\xff")
-    assert (result.exit_code, result.stderr) == (
+def test_stdin_that_is_not_utf8(dezero):
+    result = dezero("grad", "-", stdin=b"x\xff")
+    assert (result.code, result.stderr) == (
         2,
         "error: the expression on standard input is not UTF-8 (byte 1)\n",
     )
 
 
-def test_empty_stdin():
-    result = run("grad", "-", input="")
-    assert (result.exit_code, result.stderr) == (
+def test_empty_stdin(dezero):
+    result = dezero("grad", "-", stdin="")
+    assert (result.code, result.stderr) == (
         2,
         "error: standard input is empty: expected an expression\n",
     )
 
 
-def test_unused_variable_is_a_warning():
-    result = run("grad", "x", "--x", "1", "--y", "2")
+def test_unused_variable_is_a_warning(dezero):
+    result = dezero("grad", "x", "--x", "1", "--y", "2")
     ok(
         result,
         "f = 1.0\ndf/dx = 1.0\n",
         "warning: variable 'y' is given but not used in the expression\n",
     )
-    result = run("eval", "x", "--x", "1", "--y", "2", "--format", "json")
+    result = dezero("eval", "x", "--x", "1", "--y", "2", "--format", "json")
     ok(
         result,
         '{"expr": "x", "inputs": {"x": 1.0}, "value": 1.0, '
@@ -417,7 +399,7 @@ def test_unused_variable_is_a_warning():
 
 
 # Domain problems: nan/inf, JSON null, a warning naming the function, exit 0, and no numpy
-# RuntimeWarning (run() turns any Python warning into a test failure).
+# RuntimeWarning (dezero() turns any Python warning into a test failure).
 DOMAIN = [
     (
         ["grad", "log(x)", "--x", "-1"],
@@ -488,57 +470,37 @@ DOMAIN = [
 @pytest.mark.parametrize(
     "args, text, json_text, stderr", DOMAIN, ids=[" ".join(a) for a, *_ in DOMAIN]
 )
-def test_domain_problems(args, text, json_text, stderr):
-    ok(run(*args), text, stderr)
-    ok(run(*args, "--format", "json"), json_text, stderr)
+def test_domain_problems(args, text, json_text, stderr, dezero):
+    ok(dezero(*args), text, stderr)
+    ok(dezero(*args, "--format", "json"), json_text, stderr)
 
 
 # ---- Real processes -------------------------------------------------------------------------
 
-PLAIN_ENV = {
-    k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "FORCE_COLOR", "TTY_COMPATIBLE")
-}
 
-
-def dezero(*args: str, input: str | None = None, env: dict | None = None, **kwargs):
-    return subprocess.run(
-        [sys.executable, "-m", "dezero_cli", *args],
-        input=input,
-        capture_output=True,
-        text=True,
-        env=PLAIN_ENV if env is None else env,
-        timeout=120,
-        **kwargs,
-    )
-
-
-def test_python_dash_m():
-    proc = dezero("grad", SEED, "--x", "0.5")
-    assert (proc.returncode, proc.stdout, proc.stderr) == (
+def test_python_dash_m(dezero_process):
+    proc = dezero_process("grad", SEED, "--x", "0.5")
+    assert (proc.code, proc.stdout, proc.stderr) == (
         0,
         "f = 1.648721270700128\ndf/dx = 3.297442541400256\n",
         "",
     )
 
 
-def test_piped_output_has_no_ansi_codes():
+def test_piped_output_has_no_ansi_codes(dezero_process):
     for args in (["grad", "log(x)", "--x", "-1"], ["grad", "2x"], ["--help"], ["grad", "--help"]):
-        proc = dezero(*args, env=dict(PLAIN_ENV, TERM="xterm-256color"))
+        proc = dezero_process(*args, env={"TERM": "xterm-256color"})
         assert "\x1b" not in proc.stdout + proc.stderr, args
 
 
-def on_terminal(*args: str, env: dict) -> str:
+def on_terminal(dezero_process, *args: str, env: dict) -> str:
     """Run with stdout on a pseudo-terminal and return what it showed."""
-    pty = pytest.importorskip("pty")
+    import pty
+
     leader, follower = pty.openpty()
     try:
-        proc = subprocess.run(
-            [sys.executable, "-m", "dezero_cli", *args],
-            stdout=follower,
-            stderr=subprocess.PIPE,
-            env=env,
-            timeout=120,
-        )
+        proc = dezero_process.start(*args, stdout=follower, stderr=subprocess.PIPE, env=env)
+        _, err = proc.communicate(timeout=120)
     finally:
         os.close(follower)
     chunks = []
@@ -551,50 +513,49 @@ def on_terminal(*args: str, env: dict) -> str:
             break
         chunks.append(chunk)
     os.close(leader)
-    assert proc.returncode == 0, proc.stderr
+    assert proc.returncode == 0, err
     return b"".join(chunks).decode()
 
 
-def test_terminal_is_styled_and_no_color_is_honoured():
-    env = dict(PLAIN_ENV, TERM="xterm-256color")
-    styled = on_terminal("grad", "x*y", "--x", "2", "--y", "3", env=env)
+@pytest.mark.requires_module("pty")
+def test_terminal_is_styled_and_no_color_is_honoured(dezero_process):
+    env = {"TERM": "xterm-256color"}
+    styled = on_terminal(dezero_process, "grad", "x*y", "--x", "2", "--y", "3", env=env)
     assert "\x1b[" in styled  # so the NO_COLOR check below can fail
     assert "6.0" in styled and "df/dy" in styled
-    plain = on_terminal("grad", "x*y", "--x", "2", "--y", "3", env=dict(env, NO_COLOR="1"))
+    plain = on_terminal(
+        dezero_process, "grad", "x*y", "--x", "2", "--y", "3", env=dict(env, NO_COLOR="1")
+    )
     assert plain.replace("\r\n", "\n") == "f = 6.0\ndf/dx = 3.0\ndf/dy = 2.0\n"
 
 
 @pytest.mark.parametrize("args", [["--help"], ["grad", "--help"], ["--version"]])
-def test_start_up_imports_only_click(args):
-    code = (
-        "import sys\n"
-        "from dezero_cli.cli import main\n"
-        f"code = main({args!r})\n"
-        "heavy = sorted({m.split('.')[0] for m in sys.modules} & {'numpy', 'rich', 'lark'})\n"
-        "print('HEAVY', heavy, code)\n"
-    )
-    proc = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, env=PLAIN_ENV, timeout=60
-    )
-    assert proc.stdout.splitlines()[-1] == "HEAVY [] 0", proc.stdout + proc.stderr
+def test_start_up_imports_only_click(args, dezero_process):
+    proc, imported = dezero_process.imports(*args)
+    assert proc.code == 0 and proc.stdout and proc.stderr == ""
+    assert "click" in imported  # so that the check below can fail
+    assert sorted(imported & {"numpy", "rich", "lark"}) == []
 
 
-def test_no_traceback_for_any_error_case():
+def test_no_traceback_for_any_error_case(dezero_process):
     # Every error of the table in real processes: one error line (plus the caret lines of a
     # syntax error), the documented status, never a Python traceback.
+    def run(case):
+        return dezero_process(*case[0], stdin=b"")
+
     with ThreadPoolExecutor(max_workers=4) as pool:  # the processes mostly wait on imports
-        errors = list(pool.map(lambda case: dezero(*case[0]), ERRORS))
-        domain = list(pool.map(lambda case: dezero(*case[0]), DOMAIN))
+        errors = list(pool.map(run, ERRORS))
+        domain = list(pool.map(run, DOMAIN))
     for (args, code, stderr), proc in zip(ERRORS, errors):
-        assert (proc.returncode, proc.stdout, proc.stderr) == (code, "", stderr), args
+        assert (proc.code, proc.stdout, proc.stderr) == (code, "", stderr), args
     for (args, _, _, stderr), proc in zip(DOMAIN, domain):
-        assert (proc.returncode, proc.stderr) == (0, stderr), args
+        assert (proc.code, proc.stderr) == (0, stderr), args
 
 
-def test_deep_expression_from_stdin():
+def test_deep_expression_from_stdin(dezero_process):
     depth = 100_000
-    proc = dezero("grad", "-", "--x", "0.5", "-q", input="sin(" * depth + "x" + ")" * depth)
-    assert proc.returncode == 0 and proc.stderr == ""
+    proc = dezero_process("grad", "-", "--x", "0.5", "-q", stdin="sin(" * depth + "x" + ")" * depth)
+    assert proc.code == 0 and proc.stderr == ""
     value, derivative = 0.5, 1.0
     for _ in range(depth):  # the chain rule as a plain loop over floats
         derivative *= math.cos(value)

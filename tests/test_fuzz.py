@@ -20,15 +20,15 @@ FUZZ = settings(
 @pytest.mark.parametrize("name", sorted(COMMANDS))
 @FUZZ
 @given(case=inputs())
-def test_any_input_gives_a_result_or_one_error(name, case):
-    check(COMMANDS[name], case)
+def test_any_input_gives_a_result_or_one_error(name, case, dezero):
+    check(dezero, COMMANDS[name], case)
 
 
 @pytest.mark.parametrize("name", ["grad", "eval"])
 @settings(FUZZ, max_examples=8)
 @given(case=long_inputs())
-def test_very_long_input(name, case):
-    check(COMMANDS[name], case)
+def test_very_long_input(name, case, dezero):
+    check(dezero, COMMANDS[name], case)
 
 
 # Cases the fuzzer found or that stand for a class of input, kept as plain regressions.
@@ -60,5 +60,5 @@ REGRESSIONS = [
 
 @pytest.mark.parametrize("case", REGRESSIONS, ids=lambda c: repr(c)[:50])
 @pytest.mark.parametrize("name", sorted(COMMANDS))
-def test_regressions(name, case):
-    check(COMMANDS[name], case)
+def test_regressions(name, case, dezero):
+    check(dezero, COMMANDS[name], case)

@@ -8,11 +8,9 @@ import subprocess
 
 import numpy as np
 import pytest
-from click.testing import CliRunner
 
 from dezero_cli import graphviz
 from dezero_cli.api import derivative_graph
-from dezero_cli.cli import cli, main
 from dezero_cli.engine import dot
 from dezero_cli.engine.core import Variable
 from dezero_cli.engine.functions import Sin
@@ -47,9 +45,9 @@ def edges(text):
     return {(labels[a], labels[b]) for a, b in re.findall(r"^  (\w+) -> (\w+)$", text, re.M)}
 
 
-def test_textbook_graph_exactly():
-    result = CliRunner().invoke(cli, ["graph", "square(exp(square(x)))", "--x", "0.5"])
-    assert (result.exit_code, result.stdout) == (0, SQUARE_EXP_SQUARE)
+def test_textbook_graph_exactly(dezero):
+    result = dezero("graph", "square(exp(square(x)))", "--x", "0.5")
+    assert result == (0, SQUARE_EXP_SQUARE, "")
 
 
 def test_a_variable_used_twice_is_one_node_with_two_edges():
@@ -104,26 +102,28 @@ def test_count_functions_of_tanh_first_derivative():
     assert dot.count_functions(derivative_graph("tanh(x)", {"x": 0.5}, 1)) == 2
 
 
-def test_dot_file_output(tmp_path):
+def test_dot_file_output(tmp_path, dezero):
     path = tmp_path / "g.dot"
-    assert main(["graph", "square(exp(square(x)))", "--x", "0.5", "-o", str(path)]) == 0
+    assert dezero("graph", "square(exp(square(x)))", "--x", "0.5", "-o", str(path)) == (0, "", "")
     assert path.read_text() == SQUARE_EXP_SQUARE
 
 
-def test_missing_graphviz_is_a_clear_error(tmp_path, monkeypatch, capsys):
+def test_missing_graphviz_is_a_clear_error(tmp_path, monkeypatch, dezero):
     monkeypatch.setattr(shutil, "which", lambda name: None)
     path = tmp_path / "g.png"
-    assert main(["graph", "x", "--x", "1", "-o", str(path)]) == 2
-    assert capsys.readouterr().err == (
+    outcome = dezero("graph", "x", "--x", "1", "-o", str(path))
+    assert outcome.code == 2
+    assert outcome.stderr == (
         f"error: writing '{path}' needs Graphviz's 'dot' program, which is not installed: "
         "install Graphviz (e.g. 'apt install graphviz') or write DOT text with -o FILE.dot\n"
     )
     assert not path.exists()
 
 
-def test_unknown_extension_fails_before_any_work(capsys):
-    assert main(["graph", "x", "-o", "g.txt"]) == 2  # no value for x: never reached
-    assert capsys.readouterr().err == (
+def test_unknown_extension_fails_before_any_work(dezero):
+    outcome = dezero("graph", "x", "-o", "g.txt")  # no value for x: never reached
+    assert outcome.code == 2
+    assert outcome.stderr == (
         "error: cannot tell what to write to 'g.txt': use one of .dot, .gv, .png, .svg, .pdf\n"
     )
 
@@ -143,22 +143,24 @@ def test_rendering_runs_dot_without_a_shell(tmp_path, monkeypatch):
     assert kwargs["input"] == b"digraph g {}\n" and not kwargs.get("shell")
 
 
-def test_graphviz_failure_is_reported(tmp_path, monkeypatch, capsys):
+def test_graphviz_failure_is_reported(tmp_path, monkeypatch, dezero):
     def failing(argv, **kwargs):
         return subprocess.CompletedProcess(argv, 1, b"", b"Error: syntax error in line 1\n")
 
     monkeypatch.setattr(shutil, "which", lambda name: "/usr/bin/dot")
     monkeypatch.setattr(subprocess, "run", failing)
-    assert main(["graph", "x", "--x", "1", "-o", str(tmp_path / "g.pdf")]) == 2
-    assert capsys.readouterr().err.endswith("Error: syntax error in line 1\n")
+    outcome = dezero("graph", "x", "--x", "1", "-o", str(tmp_path / "g.pdf"))
+    assert outcome.code == 2
+    assert outcome.stderr.endswith("Error: syntax error in line 1\n")
 
 
-@pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz's dot is not installed")
+@pytest.mark.requires_tool("dot")
 @pytest.mark.parametrize("order", [0, 2])
-def test_graphviz_parses_the_text_and_renders(tmp_path, order):
+def test_graphviz_parses_the_text_and_renders(tmp_path, order, dezero):
     text = graph_of("x*y + sin(x)/(1+y^2)", order, x=1.0, y=2.0)
     done = subprocess.run(["dot", "-Tcanon"], input=text.encode(), capture_output=True)
     assert done.returncode == 0, done.stderr
     path = tmp_path / "g.svg"
-    assert main(["graph", "x*y + sin(x)/(1+y^2)", "--x", "1", "--y", "2", "-o", str(path)]) == 0
+    outcome = dezero("graph", "x*y + sin(x)/(1+y^2)", "--x", "1", "--y", "2", "-o", str(path))
+    assert outcome == (0, "", "")
     assert path.read_text().lstrip().startswith("<?xml")

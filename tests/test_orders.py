@@ -9,16 +9,14 @@ import weakref
 
 import numpy as np
 import pytest
-from click.testing import CliRunner
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from dezero_cli.api import derivatives, evaluate, label
-from dezero_cli.cli import cli
 from dezero_cli.engine.core import Variable
 from dezero_cli.engine.higher import count_partials, partials
 from dezero_cli.errors import ValueProblem
-from dezero_cli.language.program import compile_expression
+from dezero_cli.language.compiler import compile_expression
 
 
 def nth(expr: str, x: float, order: int) -> list[float]:
@@ -245,21 +243,20 @@ def test_second_derivatives_agree_with_nested_central_differences(expr, x, y):
 
 
 # The command line.
-def run(*args):
-    result = CliRunner().invoke(cli, list(args))
-    return result.exit_code, result.stdout, result.stderr
 
 
-def test_cli_textbook_newton_example():
-    assert run("grad", "x^4 - 2*x^2", "--x", "2", "--order", "2") == (
+def test_cli_textbook_newton_example(dezero):
+    assert dezero("grad", "x^4 - 2*x^2", "--x", "2", "--order", "2") == (
         0,
         "f = 8.0\ndf/dx = 24.0\nd2f/dx2 = 44.0\n",
         "",
     )
 
 
-def test_cli_text_lists_each_distinct_partial_once():
-    code, out, _ = run("grad", "x*y + sin(x)/(1+y^2)", "--x", "0.7", "--y", "-0.3", "--order", "3")
+def test_cli_text_lists_each_distinct_partial_once(dezero):
+    code, out, _ = dezero(
+        "grad", "x*y + sin(x)/(1+y^2)", "--x", "0.7", "--y", "-0.3", "--order", "3"
+    )
     assert code == 0
     assert out == (
         "f = 0.3810254011354963\n"
@@ -275,8 +272,8 @@ def test_cli_text_lists_each_distinct_partial_once():
     )
 
 
-def test_cli_json_has_grad_and_nested_derivatives():
-    code, out, _ = run(
+def test_cli_json_has_grad_and_nested_derivatives(dezero):
+    code, out, _ = dezero(
         "grad", "x*y + sin(x)/(1+y^2)", "--x", "0.7", "--y", "-0.3", "--order", "2",
         "--format", "json",
     )  # fmt: skip
@@ -297,16 +294,16 @@ def test_cli_json_has_grad_and_nested_derivatives():
     }
 
 
-def test_cli_quiet_and_vectors():
-    assert run("grad", "x^3", "--x", "1,2", "--order", "3", "-q") == (
+def test_cli_quiet_and_vectors(dezero):
+    assert dezero("grad", "x^3", "--x", "1,2", "--order", "3", "-q") == (
         0,
         "1.0 8.0\n3.0 12.0\n6.0 12.0\n6.0 6.0\n",
         "",
     )
 
 
-def test_cli_nonfinite_higher_derivative_is_null_with_a_warning():
-    code, out, err = run("grad", "sqrt(x)", "--x", "0", "--order", "2", "--format", "json")
+def test_cli_nonfinite_higher_derivative_is_null_with_a_warning(dezero):
+    code, out, err = dezero("grad", "sqrt(x)", "--x", "0", "--order", "2", "--format", "json")
     assert code == 0
     record = json.loads(out)
     assert record["derivatives"] == [{"x": None}, {"x": {"x": None}}]
@@ -321,30 +318,16 @@ def test_cli_nonfinite_higher_derivative_is_null_with_a_warning():
         (["--order", "two"], "Invalid value for '--order'"),
     ],
 )
-def test_cli_bad_order_is_a_usage_error(args, message):
-    import contextlib
-    import io
-
-    from dezero_cli.cli import main
-
-    err = io.StringIO()
-    with contextlib.redirect_stderr(err):
-        code = main(["grad", "x", "--x", "1", *args])
+def test_cli_bad_order_is_a_usage_error(args, message, dezero):
+    code, _, err = dezero("grad", "x", "--x", "1", *args)
     assert code == 2
-    assert err.getvalue().startswith(f"error: {message}")
+    assert err.startswith(f"error: {message}")
 
 
-def test_cli_reduction_with_vectors_at_order_2_is_exit_2():
-    import contextlib
-    import io
-
-    from dezero_cli.cli import main
-
-    err = io.StringIO()
-    with contextlib.redirect_stderr(err):
-        code = main(["grad", "sum(x)", "--x", "1,2", "--order", "2"])
+def test_cli_reduction_with_vectors_at_order_2_is_exit_2(dezero):
+    code, _, err = dezero("grad", "sum(x)", "--x", "1,2", "--order", "2")
     assert code == 2
-    assert err.getvalue() == (
+    assert err == (
         "error: derivatives of order 2 or more with vector values are taken elementwise, "
         "but sum() mixes the elements: give scalar values\n"
     )

@@ -86,6 +86,8 @@ def test_installed_wheel_runs_from_another_directory_and_writes_nothing(wheel, t
     home.mkdir()
     cache.mkdir()
     env.update(HOME=str(home), XDG_CACHE_HOME=str(cache))
+    # The installed console script of that venv, not the dezero_process fixture (which runs
+    # this checkout's `python -m dezero_cli`): the subject here is the installed wheel.
     dezero = env_dir / bindir / "dezero"
     args = [str(dezero), "grad", "square(exp(square(x)))", "--x", "0.5"]
     proc = run(args, cwd=elsewhere, env=env)

@@ -12,8 +12,6 @@ import time
 
 import pytest
 
-DEZERO = [sys.executable, "-m", "dezero_cli"]
-
 # Each command with arguments that make it print something; EXPR "-" reads standard input.
 COMMANDS = {
     "grad": ["grad", "-", "--x", "0.5"],
@@ -26,9 +24,8 @@ COMMANDS = {
 STDIN = {"batch": b"x\n" + b"0.5\n" * 100_000, "functions": b""}
 
 
-def start(argv: list[str], **kwargs) -> subprocess.Popen:
-    env = {**os.environ, "NO_COLOR": "1"}
-    return subprocess.Popen([*DEZERO, *argv], stdin=subprocess.PIPE, env=env, **kwargs)
+def start(dezero_process, argv: list[str], **kwargs) -> subprocess.Popen:
+    return dezero_process.start(*argv, stdin=subprocess.PIPE, env={"NO_COLOR": "1"}, **kwargs)
 
 
 def wait_for_read(proc: subprocess.Popen, timeout: float = 60) -> None:
@@ -47,18 +44,18 @@ def wait_for_read(proc: subprocess.Popen, timeout: float = 60) -> None:
 
 
 @pytest.mark.parametrize("name", sorted(COMMANDS))
-def test_a_reader_that_went_away_ends_quietly_with_0(name):
+def test_a_reader_that_went_away_ends_quietly_with_0(name, dezero_process):
     read, write = os.pipe()
     os.close(read)  # the reader is gone before the command writes a byte
-    proc = start(COMMANDS[name], stdout=write, stderr=subprocess.PIPE)
+    proc = start(dezero_process, COMMANDS[name], stdout=write, stderr=subprocess.PIPE)
     os.close(write)
     _, err = proc.communicate(STDIN.get(name, b"sin(x)"), timeout=60)
     assert (proc.returncode, err) == (0, b"")
 
 
 @pytest.mark.parametrize("name", sorted(set(COMMANDS) - {"functions"}))
-def test_ctrl_c_exits_130_with_one_line(name):
-    proc = start(COMMANDS[name], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+def test_ctrl_c_exits_130_with_one_line(name, dezero_process):
+    proc = start(dezero_process, COMMANDS[name], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
         if name == "batch":  # batch is reading rows as they come: let it have some first
             proc.stdin.write(b"x\n0.5\n")
@@ -77,38 +74,31 @@ def test_ctrl_c_exits_130_with_one_line(name):
 @pytest.mark.parametrize(
     ("stdin", "message"),
     [
-        (b"sin(x\xff)", b"error: the expression on standard input is not UTF-8 (byte 5)\n"),
-        (b"", b"error: standard input is empty: expected an expression\n"),
-        (None, b"error: standard input is closed: give the expression as an argument\n"),
+        (b"sin(x\xff)", "error: the expression on standard input is not UTF-8 (byte 5)\n"),
+        (b"", "error: standard input is empty: expected an expression\n"),
+        (None, "error: standard input is closed: give the expression as an argument\n"),
     ],
 )
-def test_unusable_standard_input_for_every_expression_command(name, stdin, message):
-    if stdin is None:  # a closed descriptor 0, as `dezero grad - <&-` gives
-        proc = subprocess.run(
-            [*DEZERO, *COMMANDS[name]], stdin=subprocess.DEVNULL, capture_output=True,
-            preexec_fn=lambda: os.close(0), check=False,
-        )  # fmt: skip
-    else:
-        proc = subprocess.run([*DEZERO, *COMMANDS[name]], input=stdin, capture_output=True)
-    assert (proc.returncode, proc.stdout, proc.stderr) == (2, b"", message)
+def test_unusable_standard_input_for_every_expression_command(name, stdin, message, dezero_process):
+    # stdin None: a closed descriptor 0, as `dezero grad - <&-` gives.
+    proc = dezero_process(*COMMANDS[name], stdin=stdin)
+    assert proc == (2, "", message)
 
 
-def test_batch_with_unusable_standard_input():
+def test_batch_with_unusable_standard_input(dezero_process):
     # An empty table has no header naming the variables: exit 2. Empty JSON Lines: no
     # records, a warning, exit 0. A line that is not UTF-8: that record's error, exit 1.
-    proc = subprocess.run([*DEZERO, "batch", "--expr", "x"], input=b"", capture_output=True)
-    assert (proc.returncode, proc.stdout) == (2, b"")
+    proc = dezero_process("batch", "--expr", "x", stdin=b"")
+    assert (proc.code, proc.stdout) == (2, "")
     assert proc.stderr == (
-        b"error: the input has no header line naming the variables (line 1 is empty)\n"
+        "error: the input has no header line naming the variables (line 1 is empty)\n"
     )
-    proc = subprocess.run([*DEZERO, "batch"], input=b"", capture_output=True)
-    assert (proc.returncode, proc.stdout) == (0, b"")
-    assert proc.stderr == b"warning: the input has no records: nothing to evaluate\n"
-    proc = subprocess.run(
-        [*DEZERO, "batch", "--expr", "x"], input=b"x\n\xff\n", capture_output=True
-    )
-    assert proc.returncode == 1
-    assert proc.stdout == b"x,value,grad_x,error\n\xef\xbf\xbd,,,line 2: not UTF-8 text\n"
+    proc = dezero_process("batch", stdin=b"")
+    assert (proc.code, proc.stdout) == (0, "")
+    assert proc.stderr == "warning: the input has no records: nothing to evaluate\n"
+    proc = dezero_process("batch", "--expr", "x", stdin=b"x\n\xff\n")
+    assert proc.code == 1
+    assert proc.stdout == "x,value,grad_x,error\n\ufffd,,,line 2: not UTF-8 text\n"
 
 
 @pytest.mark.parametrize(
@@ -127,17 +117,19 @@ def test_batch_with_unusable_standard_input():
          "cannot write '{dir}/sub.dot': Is a directory"),
     ],
 )  # fmt: skip
-def test_files_that_cannot_be_used(tmp_path, argv, message):
+def test_files_that_cannot_be_used(tmp_path, argv, message, dezero_process):
     (tmp_path / "points.csv").write_text("x\n1\n")
     (tmp_path / "sub.dot").mkdir()
     argv = [a.format(dir=tmp_path) for a in argv]
-    proc = subprocess.run([*DEZERO, *argv], stdin=subprocess.DEVNULL, capture_output=True)
-    assert (proc.returncode, proc.stdout) == (2, b"")
-    assert proc.stderr.decode() == f"error: {message.format(dir=tmp_path)}\n"
+    proc = dezero_process(*argv, stdin=b"")
+    assert (proc.code, proc.stdout) == (2, "")
+    assert proc.stderr == f"error: {message.format(dir=tmp_path)}\n"
 
 
 def test_ctrl_c_while_still_importing_gives_our_line_not_a_traceback():
     # From the moment the entry module loads (before Click, numpy and the rest are imported).
+    # The subject is the entry module during its import, not a command: a process of its own
+    # (the fixtures start from a complete import).
     code = (
         "import os, signal, time\n"
         "import dezero_cli.launch\n"
@@ -149,6 +141,8 @@ def test_ctrl_c_while_still_importing_gives_our_line_not_a_traceback():
 
 
 def test_the_entry_module_hands_ctrl_c_back_and_leaves_an_ignored_one_alone():
+    # The subject is launch's SIGINT handler before and after it hands over to the CLI, looked
+    # at from inside the process: a script of its own, not a fixture.
     code = (
         "import signal, sys\n"
         "ignore = sys.argv[1] == 'ignore'\n"

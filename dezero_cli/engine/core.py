@@ -1,9 +1,8 @@
-"""DeZero's define-by-run engine: Variable, Function, the backward loop, and the arithmetic.
+"""DeZero's define-by-run engine: Variable, Function, the backward loop, and Config.
 
-The arithmetic is what Variable's operators call (`x ** 2` as in the textbook): + - * / and
-unary minus, and power, whose rule needs `Log` and the mask `Where`, so those two are here as
-well. Every other function belongs to the rule table (functions.py), which also registers
-`Pow` and `Log` under their names.
+The mechanism knows no function: the rules are classes in operators.py (the language's
+operators) and functions.py (its named functions), and what the mechanism calls by operator
+(`x * y` in a backward rule, say) it finds in `OPERATORS`.
 """
 
 from __future__ import annotations
@@ -20,7 +19,20 @@ from ..limits import node_budget, spend_nodes
 _enable_backprop: ContextVar[bool] = ContextVar("enable_backprop", default=True)
 # Leading axes that hold independent rows (batch mode): reductions never sum across them.
 _batch_ndim: ContextVar[int] = ContextVar("batch_ndim", default=0)
-_SWITCHES = {"enable_backprop": _enable_backprop, "batch_ndim": _batch_ndim}
+# Inside branches of `where(c, a, b)`: for each, its condition and whether the branch is the
+# one taken where the condition is true (outermost first); None outside any branch.
+_branch_mask: ContextVar[tuple | None] = ContextVar("branch_mask", default=None)
+# The rules the mechanism itself calls, by the operator they implement: Variable's operators
+# (+ - * / ^ and unary minus, so that backward rules read like formulas), `where` for the
+# branches, and `fit_shape` for gradients of broadcast values. The rule table (operators.py)
+# fills it when the engine package is imported; this module names no function itself.
+OPERATORS: dict = {}
+
+_SWITCHES = {
+    "enable_backprop": _enable_backprop,
+    "batch_ndim": _batch_ndim,
+    "branch_mask": _branch_mask,
+}
 
 
 class _Config:
@@ -55,6 +67,22 @@ def using_config(name: str, value):
 def no_grad():
     """Evaluate without recording a graph."""
     return using_config("enable_backprop", False)
+
+
+def branch_mask() -> tuple | None:
+    """The branches of `where` being built: ((condition, taken where true), ...), or None."""
+    return _branch_mask.get()
+
+
+def in_branch(condition: Variable, when: bool):
+    """Build the branch of a `where` that is taken where `condition` is true (`when`) or false
+    (not `when`), within any outer branch.
+
+    Each Function recorded in it remembers the branch, and its backward rule gives exactly 0
+    where the branch is not taken: a nan or inf computed there never reaches a derivative.
+    """
+    outer = _branch_mask.get() or ()
+    return using_config("branch_mask", (*outer, (condition, when)))
 
 
 class Variable:
@@ -110,7 +138,9 @@ class Variable:
                 f = pop(funcs)[2]
                 waiting.discard(f)
                 outputs = f.outputs
-                if len(outputs) == 1:
+                if f.branches is not None:
+                    gxs = _masked_backward(f)
+                elif len(outputs) == 1:
                     gxs = f.backward(outputs[0]().grad)
                 else:
                     gxs = f.backward(*[y().grad for y in outputs])
@@ -120,7 +150,7 @@ class Variable:
                     if gx is None or not x.requires_grad:
                         continue
                     if gx.shape != x.shape:
-                        gx = fit_shape(gx, x.shape)
+                        gx = OPERATORS["fit_shape"](gx, x.shape)
                     x.grad = gx if x.grad is None else x.grad + gx
                     creator = x.creator
                     if creator is not None and creator not in waiting:
@@ -133,37 +163,55 @@ class Variable:
 
     # Operators, so that backward rules read like the formulas they implement.
     def __add__(self, other):
-        return Add()(self, other)
+        return OPERATORS["+"]()(self, other)
 
     def __radd__(self, other):
-        return Add()(other, self)
+        return OPERATORS["+"]()(other, self)
 
     def __sub__(self, other):
-        return Sub()(self, other)
+        return OPERATORS["-"]()(self, other)
 
     def __rsub__(self, other):
-        return Sub()(other, self)
+        return OPERATORS["-"]()(other, self)
 
     def __mul__(self, other):
-        return Mul()(self, other)
+        return OPERATORS["*"]()(self, other)
 
     def __rmul__(self, other):
-        return Mul()(other, self)
+        return OPERATORS["*"]()(other, self)
 
     def __truediv__(self, other):
-        return Div()(self, other)
+        return OPERATORS["/"]()(self, other)
 
     def __rtruediv__(self, other):
-        return Div()(other, self)
+        return OPERATORS["/"]()(other, self)
 
     def __neg__(self):
-        return Neg()(self)
+        return OPERATORS["neg"]()(self)
 
     def __pow__(self, other):
-        return Pow()(self, other)
+        return OPERATORS["^"]()(self, other)
 
     def __rpow__(self, other):
-        return Pow()(other, self)
+        return OPERATORS["^"]()(other, self)
+
+
+def _masked_backward(f: Function) -> tuple:
+    """The backward rule of a Function built in a branch of `where`: recorded in the same
+    branch (for higher orders), and exactly 0 where the branch is not taken, written as the
+    `where` of the language so that the derivative reads as a formula."""
+    with using_config("branch_mask", f.branches):
+        gxs = f.backward(*[y().grad for y in f.outputs])
+    if type(gxs) is not tuple:
+        gxs = (gxs,)
+    masked = []
+    for gx in gxs:
+        if gx is not None:
+            select = OPERATORS["where"]
+            for condition, when in reversed(f.branches):
+                gx = select()(condition, gx, 0.0) if when else select()(condition, 0.0, gx)
+        masked.append(gx)
+    return tuple(masked)
 
 
 # The seed gradient's only element, read-only: np.broadcast_to views of it are all ones.
@@ -186,7 +234,7 @@ def as_variable(obj) -> Variable:
 class Function:
     """An operation in the graph. Subclasses give `forward` on arrays, `backward` on Variables."""
 
-    __slots__ = ("inputs", "outputs", "generation")
+    __slots__ = ("inputs", "outputs", "generation", "branches")
     arity = 1
     name = ""  # how the expression language writes it
 
@@ -215,6 +263,7 @@ class Function:
             budget = node_budget.get()
             if budget is not None:
                 spend_nodes(budget, ys)
+            self.branches = _branch_mask.get()
         if type(ys) is not tuple:
             output = Variable(ys, requires_grad=record)
             if record:
@@ -245,191 +294,9 @@ class Function:
         raise NotImplementedError(f"no derivative rule for {type(self).__name__}")
 
 
-class Add(Function):
-    __slots__ = ()
-    arity = 2
-    name = "+"
-
-    def forward(self, x0, x1):
-        return x0 + x1
-
-    def backward(self, gy):
-        return gy, gy
-
-
-class Sub(Function):
-    __slots__ = ()
-    arity = 2
-    name = "-"
-
-    def forward(self, x0, x1):
-        return x0 - x1
-
-    def backward(self, gy):
-        return gy, (-gy if self.inputs[1].requires_grad else None)
-
-
-class Neg(Function):
-    __slots__ = ()
-    name = "unary -"
-
-    def forward(self, x):
-        return -x
-
-    def backward(self, gy):
-        return -gy
-
-
-class Mul(Function):
-    __slots__ = ()
-    arity = 2
-    name = "*"
-
-    def forward(self, x0, x1):
-        # The seed gradient is all ones: multiplying by it would only copy the other factor.
-        if is_ones(x0) and np.shape(x1) == x0.shape:
-            return x1
-        if is_ones(x1) and np.shape(x0) == x1.shape:
-            return x0
-        return x0 * x1
-
-    def backward(self, gy):
-        x0, x1 = self.inputs
-        gx0 = gy * x1 if x0.requires_grad else None
-        gx1 = gy * x0 if x1.requires_grad else None
-        return gx0, gx1
-
-
-class Div(Function):
-    __slots__ = ()
-    arity = 2
-    name = "/"
-
-    def forward(self, x0, x1):
-        return x0 / x1
-
-    def backward(self, gy):
-        x0, x1 = self.inputs
-        gx0 = gy / x1
-        gx1 = -gx0 * self.outputs[0]() if x1.requires_grad else None  # -gy * x0 / x1^2
-        return (gx0 if x0.requires_grad else None), gx1
-
-
-class Pow(Function):
-    __slots__ = ()
-    arity = 2
-    name = "pow"
-    derivative = "d/da = b * a^(b-1);  d/db = a^b * log(a)"
-    convention = (
-        "the same as a^b. A negative a only with an integer b: (-2)^3 is -8 with d/da = 12 "
-        "(at every order), and d/db is nan with a warning; 0^0 is 1; at a = 0 only, d/da is 0 "
-        "where b = 0 and d/db is 0 where b >= 0 (x^0 has derivative 0 even at x = 0)"
-    )
-
-    def forward(self, x0, x1):
-        # x^1 is x exactly; Pow's own rule asks for it (x0 ** (x1 - 1)) whenever x1 is 2.
-        if getattr(x1, "shape", None) == () and x1 == 1.0:
-            return x0
-        # Not `x0**x1`: on numpy scalars that is C's pow, which differs from the power ufunc
-        # in the last bit for ~5% of inputs, so a point alone and in a vector would disagree.
-        return np.power(x0, x1)
-
-    def backward(self, gy):
-        # Conventions where the formulas meet 0 * inf, at a = 0 only: 0^0 = 1 and d/da = 0
-        # there (b * a^(b-1) is 0 * inf); 0^b is constant for b > 0, so d/db = 0 where a = 0,
-        # b >= 0 (a^b * log(a) is 0 * -inf). Each mask swaps in a constant base 1 at those
-        # points alone, so elsewhere every higher and mixed derivative is the formula's.
-        x0, x1 = self.inputs
-        a, b = x0.data, x1.data
-        gx0 = gx1 = None
-        if x0.requires_grad and (x1.requires_grad or np.any(b)):
-            # Test `a` only where some b is 0: a full pass over a vector saved in the usual case.
-            zero_power = (b == 0) & (a == 0) if not np.all(b) else False
-            base = Where(zero_power)(1.0, x0) if np.any(zero_power) else x0
-            gx0 = gy * x1 * base ** (x1 - 1.0)
-        if x1.requires_grad:
-            # For a < 0 the real a^b exists only at integer b: d/db is nan there, as log(a) is.
-            zero_base = (a == 0) & (b >= 0)
-            base = Where(zero_base)(1.0, x0) if np.any(zero_base) else x0
-            gx1 = gy * self.outputs[0]() * Log()(base)
-        return gx0, gx1
-
-
-class Where(Function):
-    """x0 where `mask` holds, x1 elsewhere; the mask is a constant of the graph."""
-
-    __slots__ = ("mask",)
-    arity = 2
-
-    def __init__(self, mask):
-        self.mask = mask
-
-    def forward(self, x0, x1):
-        return np.where(self.mask, x0, x1)
-
-    def backward(self, gy):
-        x0, x1 = self.inputs
-        gx0 = Where(self.mask)(gy, 0.0) if x0.requires_grad else None
-        gx1 = Where(self.mask)(0.0, gy) if x1.requires_grad else None
-        return gx0, gx1
-
-
-class Log(Function):
-    """Natural logarithm: here, beside the arithmetic, because the power rule needs it."""
-
-    __slots__ = ()
-    name = "log"
-    aliases = ("ln",)
-    derivative = "1 / x"
-    convention = "natural logarithm; log(0) is -inf with derivative inf; nan for x < 0 (warning)"
-
-    def forward(self, x):
-        return np.log(x)
-
-    def backward(self, gy):
-        return gy / self.inputs[0]
-
-
-class SumTo(Function):
-    """Sum a broadcast gradient back down to an input's shape."""
-
-    __slots__ = ("shape",)
-
-    def __init__(self, shape):
-        self.shape = shape
-
-    def forward(self, x):
-        return sum_to(x, self.shape)
-
-    def backward(self, gy):
-        return BroadcastTo(self.inputs[0].shape)(gy)
-
-
-class BroadcastTo(Function):
-    __slots__ = ("shape",)
-
-    def __init__(self, shape):
-        self.shape = shape
-
-    def forward(self, x):
-        return np.broadcast_to(x, self.shape)
-
-    def backward(self, gy):
-        return SumTo(self.inputs[0].shape)(gy)
-
-
 def sum_to(x: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     """Sum `x` over the axes that broadcasting added to an array of `shape`."""
     lead = x.ndim - len(shape)
     axes = tuple(range(lead)) + tuple(lead + i for i, n in enumerate(shape) if n == 1)
     y = x.sum(axis=axes, keepdims=True)
     return y.reshape(shape) if lead else y
-
-
-def fit_shape(gx: Variable, shape: tuple[int, ...]) -> Variable:
-    """Bring a gradient to its input's shape: sum what forward broadcast, broadcast a seed."""
-    if len(gx.shape) > len(shape) or any(g > s for g, s in zip(gx.shape[::-1], shape[::-1])):
-        gx = SumTo(shape)(gx)
-    if gx.shape != shape:
-        gx = BroadcastTo(shape)(gx)
-    return gx

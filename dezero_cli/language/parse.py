@@ -20,15 +20,13 @@ from . import tables
 
 _PATTERN = re.compile("|".join(f"(?P<{name}>{rx})" for name, rx in tables.TERMINALS))
 _IGNORE = frozenset(tables.IGNORE)
-# Only tokens whose text matters reach the callbacks: names and numbers, not punctuation.
-_KEEP = frozenset(name for name, _ in tables.TERMINALS) - frozenset(tables.LITERALS)
 
 
 def parse(text: str, callbacks: dict[str, Callable]):
     """Parse `text`, calling `callbacks[rule alias](children)` at each reduce; return the result.
 
-    A child is the value a callback returned, a token kept as (type, text, position), or None
-    for punctuation. A rule without a callback passes on the sum of its children that are ints.
+    A child is the value a callback returned, or a token as (type, text, position). A rule
+    without a callback passes on the sum of its children that are ints.
     Raises ExpressionSyntaxError where the text does not parse.
     """
     if not text.strip():
@@ -52,7 +50,7 @@ def parse(text: str, callbacks: dict[str, Callable]):
                 continue
             if kind in keywords:
                 kind = keywords[kind].get(m.group(), kind)
-            token = (kind, m.group(), m.start()) if kind in _KEEP else None
+            token = (kind, m.group(), m.start())
         elif pos != len(text):
             raise explain(text, pos)
         else:
@@ -150,6 +148,19 @@ def explain(
             else f"implicit multiplication is not supported: write {left}*(...)",
             text,
             col,
+        )
+    after_operand = before[-1:] != "" and (before[-1].isalnum() or before[-1] in "._)")
+    if kind == "COMPARE" and after_operand:
+        return ExpressionSyntaxError(
+            f"comparisons cannot be chained: write a {value} b and b {value} c", text, col
+        )
+    if value == "not" and before[-1:] in ("+", "-", "*", "/", "^", "<", ">", "="):
+        return ExpressionSyntaxError(
+            "'not' binds more loosely than arithmetic and comparisons: write (not ...)", text, col
+        )
+    if value in ("and", "or", "not") and not after_operand:
+        return ExpressionSyntaxError(
+            f"'{value}' is a reserved word: it cannot name a variable or a function", text, col
         )
     if kind == "RPAR" and text[:col].count("(") <= text[:col].count(")"):
         return ExpressionSyntaxError("unmatched ')'", text, col)

@@ -1,24 +1,25 @@
 """Higher-order derivatives of tanh(x): graph size and time per order, end to end.
 
-Run: python tests/bench/bench_orders.py [max_order]
+Run: python tests/bench/bench_orders.py [MAX_ORDER]    (default 10)
 
 For each order N it reports
 - functions: Functions created while computing everything up to the N-th derivative,
 - graph: Functions in the graph behind the N-th derivative (what `dezero graph --order N`
   draws; the textbook's engine has 21,219 at order 10),
-- library: median seconds of `orders.derivatives` in this process,
+- library: median seconds of `api.derivatives` in this process,
 - cli: median seconds of `dezero grad "tanh(x)" --x 0.5 --order N` as a new process,
 - cli/numpy: that time divided by `python -c "import numpy"` measured in the same run,
 - growth: graph size divided by the previous order's,
-- peak_MB: peak Python memory (tracemalloc) of `orders.derivatives` at that order, and
+- peak_MB: peak Python memory (tracemalloc) of `api.derivatives` at that order, and
   keep/free: the same peak when every level's graph is kept alive, divided by peak_MB.
 
 A second table shows what symmetry saves with three variables: backward passes and time of
-`orders.derivatives` against a naive loop that backpropagates from every entry of the tensor.
+`api.derivatives` against a naive loop that backpropagates from every entry of the tensor.
 """
 
 from __future__ import annotations
 
+import argparse
 import statistics
 import subprocess
 import sys
@@ -32,7 +33,7 @@ from dezero_cli.engine import core
 from dezero_cli.engine.dot import count_functions
 from dezero_cli.engine.functions import Tanh
 from dezero_cli.engine.higher import count_partials, partials
-from dezero_cli.language.program import compile_expression
+from dezero_cli.language.compiler import compile_expression
 
 REPEAT = 5
 
@@ -111,7 +112,9 @@ def run(command: list[str]) -> None:
 
 
 def main() -> None:
-    top = int(sys.argv[1]) if len(sys.argv) > 1 else 10
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("max_order", type=int, nargs="?", default=10, help="highest order")
+    top = parser.parse_args().max_order
     exe = [sys.executable, "-m", "dezero_cli"]
     baseline = median_time(lambda: run([sys.executable, "-c", "import numpy"]))
     print(f"baseline python -c 'import numpy': {baseline:.3f} s")

@@ -17,6 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from conftest import run_in_process  # noqa: E402
 from fuzz_harness import COMMANDS, TALLY, check, inputs, long_inputs  # noqa: E402
 from hypothesis import HealthCheck, given, seed, settings  # noqa: E402
 
@@ -31,7 +32,7 @@ def fuzz(name: str, strategy, examples: int, rng_seed: int) -> str | None:
     )
     @given(case=strategy)
     def run(case):
-        check(COMMANDS[name], case)
+        check(run_in_process, COMMANDS[name], case)
 
     try:
         run()

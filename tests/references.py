@@ -1,0 +1,179 @@
+"""One reference row per registered function: what the tests compare the engine with.
+
+Adding a function to the language is one class in dezero_cli/engine/functions.py and one row
+here. test_functions (forward against numpy, backward against central differences at the
+row's points), test_conformance (SymPy differentiates, mpmath evaluates, inside the row's
+domain) and test_properties (random expressions evaluated with the row's numpy) all draw from
+this table; a registered function without a row fails test_every_function_has_a_reference,
+naming it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import mpmath as mp
+import numpy as np
+import sympy as sp
+from powref import pow_reference
+
+
+def anywhere(*args) -> bool:
+    return True
+
+
+@dataclass(frozen=True)
+class Reference:
+    """How to compute one function without the engine."""
+
+    names: tuple[str, ...]  # the registered name, then its aliases
+    numpy: Callable  # the forward on float64 scalars and arrays, written independently
+    exact: bool  # `numpy` computes the very same formula: equal to the last bit, else a few ulp
+    sympy: Callable  # the SymPy expression of its (scalar) arguments
+    mpmath: Callable  # the value in mpmath, at its working precision
+    points: tuple[tuple[float, ...], ...]  # strictly inside the domain, away from kinks and poles
+    domain: Callable[..., bool] = anywhere  # arguments far enough from edges, kinks and poles
+    # that float64 can be held to the conformance tolerance there (mpmath values in)
+    same_bits: Callable | None = None  # if not `exact`: numpy that gives dezero's very bits on
+    # float64 scalars, for the property tests, which compare whole expressions to the last bit
+
+    @property
+    def name(self) -> str:
+        return self.names[0]
+
+    @property
+    def bitwise(self) -> Callable | None:
+        """numpy with dezero's very bits on float64 scalars, if the row has one."""
+        return self.numpy if self.exact else self.same_bits
+
+
+def one(*xs: float) -> tuple[tuple[float, ...], ...]:
+    """Points of a one-argument function."""
+    return tuple((x,) for x in xs)
+
+
+WHOLE_LINE = one(-2.5, -0.7, 0.2, 1.1, 2.9)
+POSITIVE = one(0.05, 0.5, 1.0, 3.0, 40.0)
+SMALL = (0.3, 0.8, 1.3)  # inside the domain of every usual elementary function
+
+
+def textbook_sigmoid(x):
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+def two_branch_sigmoid(x):
+    # Written as two textbook branches; chosen so that it is bit-for-bit the logistic function
+    # dezero gives for each sign, without overflow.
+    return np.where(x >= 0, 1.0 / (1.0 + np.exp(-x)), np.exp(x) / (1.0 + np.exp(x)))[()]
+
+
+ROWS = (
+    Reference(("square",), np.square, True, lambda u: u**2, lambda u: u**2, WHOLE_LINE),
+    Reference(("exp",), np.exp, True, sp.exp, mp.exp, WHOLE_LINE),
+    Reference(
+        ("log", "ln"), np.log, True, sp.log, mp.log, POSITIVE, domain=lambda u: u >= 1e-3
+    ),  # not real below 0, and too near the singularity at 0
+    Reference(("sqrt",), np.sqrt, True, sp.sqrt, mp.sqrt, POSITIVE, domain=lambda u: u >= 1e-3),
+    Reference(("sin",), np.sin, True, sp.sin, mp.sin, WHOLE_LINE),
+    Reference(("cos",), np.cos, True, sp.cos, mp.cos, WHOLE_LINE),
+    Reference(
+        ("tan",),
+        np.tan,
+        True,
+        sp.tan,
+        mp.tan,
+        one(-1.3, -0.4, 0.0, 0.6, 1.4),
+        domain=lambda u: abs(mp.cos(u)) >= 1e-3,  # away from the poles
+    ),
+    Reference(("tanh",), np.tanh, True, sp.tanh, mp.tanh, WHOLE_LINE),
+    Reference(("sinh",), np.sinh, True, sp.sinh, mp.sinh, WHOLE_LINE),
+    Reference(("cosh",), np.cosh, True, sp.cosh, mp.cosh, WHOLE_LINE),
+    Reference(
+        ("sigmoid",),
+        textbook_sigmoid,
+        False,
+        lambda u: 1 / (1 + sp.exp(-u)),
+        lambda u: 1 / (1 + mp.exp(-u)),
+        one(-6.0, -0.7, 0.0, 1.1, 6.0),
+        same_bits=two_branch_sigmoid,
+    ),
+    Reference(
+        ("abs",),
+        np.abs,
+        True,
+        sp.Abs,
+        abs,
+        one(-2.5, -0.7, 0.2, 1.1),
+        domain=lambda u: abs(u) >= 1e-6,  # away from the kink
+    ),
+    Reference(
+        ("sign",),
+        lambda x: np.sign(x) + 0.0,
+        True,
+        sp.sign,
+        mp.sign,
+        one(-2.5, -0.7, 0.2, 1.1),
+        domain=lambda u: abs(u) >= 1e-6,  # away from the jump
+    ),
+    Reference(
+        ("sech",),
+        lambda x: 1.0 / np.cosh(x),
+        False,
+        lambda u: 1 / sp.cosh(u),
+        mp.sech,
+        WHOLE_LINE,
+        same_bits=lambda x: 2.0 * np.exp(-np.abs(x)) / (1.0 + np.exp(-np.abs(x)) ** 2),
+    ),
+    Reference(
+        ("pow",),
+        pow_reference,  # C's pow, as numpy's power is not on every CPU
+        True,
+        lambda a, b: a**b,
+        mp.power,
+        ((0.5, 2.0), (1.7, -1.3), (3.0, 0.5), (0.2, 3.0), (2.0, 0.0)),
+        # Real near the point for a > 0 (test_conformance adds a negative base with a constant
+        # integer exponent); beyond e^60 the derivatives overflow.
+        domain=lambda a, b: a >= 1e-3 and abs(b * mp.log(a)) <= 60,
+    ),
+    # Reductions: over the whole of a vector when no batch axes are set; of one number, that
+    # number (SymPy and mpmath see scalars only).
+    Reference(("sum",), np.sum, True, lambda u: u, lambda u: u, one(*SMALL)),
+    Reference(("mean",), np.mean, True, lambda u: u, lambda u: u, one(*SMALL)),
+    Reference(
+        ("dot",),
+        np.dot,
+        False,
+        lambda a, b: a * b,
+        lambda a, b: a * b,
+        tuple((x, x) for x in SMALL),
+        same_bits=np.multiply,  # of two numbers, their product
+    ),
+)
+
+ROWS += (
+    Reference(
+        ("where",),
+        lambda c, a, b: np.where(c != c, np.nan, np.where(c != 0, a, b))[()],
+        True,
+        lambda c, a, b: sp.Piecewise((a, sp.Ne(c, 0)), (b, True)),
+        lambda c, a, b: a if c != 0 else b,
+        ((1.0, 0.3, 0.8), (-2.0, 1.3, 0.3), (0.0, 0.8, 1.3)),
+        domain=lambda c, a, b: c == 0 or abs(c) >= 1e-6,  # away from the jump
+    ),
+)
+
+# Every name, aliases included, to its row.
+REFERENCES: dict[str, Reference] = {name: row for row in ROWS for name in row.names}
+
+
+def reference(name: str) -> Reference:
+    """The row of the registered function `name`; an AssertionError naming it if there is none."""
+    row = REFERENCES.get(name)
+    assert row is not None, f"no reference row for {name!r}: add one to tests/references.py"
+    return row
+
+
+def missing(registered) -> list[str]:
+    """The registered names that have no row."""
+    return sorted(set(registered) - set(REFERENCES))
