@@ -282,6 +282,14 @@ def test_a_near_miss_that_is_a_variable_is_a_variable():
     )
 
 
+def test_a_near_miss_that_the_expression_defines_is_its_definition():
+    assert run("eval", "oder = 2; oder*x", "--x", "3", "--oder", "1") == (
+        2,
+        "",
+        "error: 'oder' is defined in the expression, so it cannot also be given a value (--oder)\n",
+    )
+
+
 def test_an_unused_name_far_from_every_option_stays_a_warning():
     # One letter is no misspelling of --wrt; eps is an option of check, not of grad.
     for name in ("t", "eps", "xyz"):
