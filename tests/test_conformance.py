@@ -56,6 +56,8 @@ SYMPY = {
     "cosh": sp.cosh,
     "sigmoid": lambda u: 1 / (1 + sp.exp(-u)),
     "abs": sp.Abs,
+    "sign": sp.sign,
+    "sech": lambda u: 1 / sp.cosh(u),
     "pow": lambda a, b: a**b,
     # Reductions (scalars here), when the registry has them.
     "sum": lambda u: u,
@@ -76,6 +78,8 @@ MPMATH = {
     "cosh": mp.cosh,
     "sigmoid": lambda u: 1 / (1 + mp.exp(-u)),
     "abs": abs,
+    "sign": mp.sign,
+    "sech": mp.sech,
     "pow": lambda a, b: mp.power(a, b),
     "sum": lambda u: u,
     "mean": lambda u: u,
@@ -145,6 +149,8 @@ def sympy_of(node: Node, symbols: dict, point: dict):
     args = [sympy_of(a, symbols, point) for a in node.args]
     if node.op == "abs":
         return int(mp.sign(check_domain(node.args[0], point))) * args[0]
+    if node.op == "sign":  # constant near the point, as abs is linear there
+        return sp.Integer(int(mp.sign(check_domain(node.args[0], point))))
     if node.op == "neg":
         return -args[0]
     if node.op == "pos":
@@ -177,7 +183,7 @@ def check_domain(node: Node, point: dict) -> mp.mpf:
     op = node.op
     if op in ("log", "ln", "sqrt") and args[0] < 1e-3:
         raise OutsideDomain  # not real, or too near the singularity at 0
-    if op == "abs" and abs(args[0]) < 1e-6:
+    if op in ("abs", "sign") and abs(args[0]) < 1e-6:
         raise OutsideDomain  # the kink
     if op == "tan" and abs(mp.cos(args[0])) < 1e-3:
         raise OutsideDomain  # a pole

@@ -33,6 +33,8 @@ NUMPY = {
     "cosh": (np.cosh, True),
     "sigmoid": (lambda x: 1.0 / (1.0 + np.exp(-x)), False),
     "abs": (np.abs, True),
+    "sign": (lambda x: np.sign(x) + 0.0, True),
+    "sech": (lambda x: 1.0 / np.cosh(x), False),
     "pow": (np.power, True),
     # Reductions (issue 3): over the whole of a vector when no batch axes are set.
     "sum": (np.sum, True),
@@ -58,6 +60,8 @@ POINTS = {
     "cosh": WHOLE_LINE,
     "sigmoid": (-6.0, -0.7, 0.0, 1.1, 6.0),
     "abs": (-2.5, -0.7, 0.2, 1.1),
+    "sign": (-2.5, -0.7, 0.2, 1.1),
+    "sech": WHOLE_LINE,
     "pow": ((0.5, 2.0), (1.7, -1.3), (3.0, 0.5), (0.2, 3.0), (2.0, 0.0)),
 }
 

@@ -97,7 +97,7 @@ def test_text_convention_lines():
         "                                  0^0 is 1; at a = 0 only, d/da is 0 where b = 0 and d/db"
         " is 0 where",
         "                                  b >= 0 (x^0 has derivative 0 even at x = 0)",
-        "sigmoid(x)         1  sigmoid(x) * (1 - sigmoid(x)) = sigmoid(x) * sigmoid(-x)",
+        "sech(x)            1  -sech(x) * tanh(x)",
     ]
 
 
