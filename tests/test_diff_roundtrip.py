@@ -1,0 +1,167 @@
+"""The round trip: a formula that `dezero diff` prints without values, evaluated as an expression
+at other points, agrees there with the derivatives `dezero grad` computes.
+
+Expressions come from the conformance suite's generator (every registered function and
+operator, one to three variables) and from the fuzz harness's, orders 1 to 3. Each formula is
+read at the generic point, then evaluated with `api.evaluate` (what `dezero eval` runs) at 5
+random points inside the expression's domain (the conformance suite's check), and compared with
+`api.derivatives` there to 1e-10 relative, wherever the conformance suite's Monte Carlo check
+judges the entry well-conditioned. Exact zeros of the reference are compared against the
+largest entry of that order, as the conformance suite does.
+
+    python tests/test_diff_roundtrip.py [CASES]    # prints the counts
+"""
+
+from __future__ import annotations
+
+import random
+import sys
+from collections import Counter
+
+import numpy as np
+import pytest
+from fuzz_harness import valid_expression
+from hypothesis import HealthCheck, given, settings
+from test_conformance import (
+    Case,
+    Node,
+    OutsideDomain,
+    check_domain,
+    make_cases,
+    reference,
+    walk,
+)
+
+from dezero_cli import api
+from dezero_cli.engine.operators import Add, Div, Mul, Neg, Pow, Sub
+from dezero_cli.language import program as steps
+
+RTOL = 1e-10
+POINTS = 5
+ORDER = 3
+SEED = 20270114
+CASES = 120  # in the test run; the script runs as many as it is asked for
+TALLY: Counter = Counter()
+
+
+def points(case: Case, rng: random.Random) -> list[dict[str, float]]:
+    """Up to POINTS points inside the expression's domain, none of them the generic one."""
+    found = []
+    for _ in range(20 * POINTS):
+        point = {name: round(rng.uniform(-2.5, 2.5), rng.choice([1, 3, 17])) for name in case.names}
+        try:
+            check_domain(case.tree, point)
+        except (OutsideDomain, ZeroDivisionError, ValueError, OverflowError):
+            continue
+        found.append(point)
+        if len(found) == POINTS:
+            break
+    return found
+
+
+def round_trip(case: Case, rng: random.Random) -> Counter:
+    """Counts of outcomes for one expression; AssertionError names a disagreement."""
+    counts: Counter = Counter()
+    formulas = api.diff(case.text, order=ORDER)
+    assert formulas.generic
+    keys = [()]
+    for _ in range(ORDER):  # every non-decreasing key, each prefix before it
+        keys += [k + (n,) for k in keys if len(k) == len(keys[-1]) for n in case.names
+                 if not k or n >= k[-1]]  # fmt: skip
+    texts = {key: formulas.formula(key) for key in keys if key}
+    chosen = points(case, rng)
+    if not chosen:
+        counts["expressions without a point in the domain"] += 1
+        return counts
+    counts["expressions"] += 1
+    for point in chosen:
+        with np.errstate(all="ignore"):
+            grad = api.derivatives(case.text, point, ORDER)
+        try:
+            ref = reference(Case(case.index, case.text, case.names, point, case.tree), keys)
+        except OutsideDomain:
+            counts["points outside the reference's domain"] += 1
+            continue
+        counts["points"] += 1
+        scale = {
+            k: max([1.0] + [abs(float(r)) for key, (r, _) in ref.items() if len(key) == k])
+            for k in range(ORDER + 1)
+        }
+        for key, text in texts.items():
+            want = float(grad.derivatives[len(key) - 1][key])
+            with np.errstate(all="ignore"):
+                got = float(api.evaluate(text, point).value)
+            exact, conditioned = ref[key]
+            where = (case.text, point, key, text, got, want)
+            if exact == 0:
+                assert abs(got - want) <= RTOL * scale[len(key)], where
+                counts["exact zeros"] += 1
+            elif not conditioned:
+                counts["ill-conditioned, skipped"] += 1
+            else:
+                assert abs(got - want) <= RTOL * abs(want), where
+                counts["compared, agree"] += 1
+    return counts
+
+
+ROUND_TRIP_CASES = make_cases(CASES, SEED)
+
+
+@pytest.mark.parametrize("case", ROUND_TRIP_CASES, ids=lambda c: f"{c.index}:{c.text[:40]}")
+def test_formulas_agree_with_grad_at_other_points(case):
+    counts = round_trip(case, random.Random(case.index))
+    TALLY.update(counts)
+    assert counts["expressions"] + counts["expressions without a point in the domain"] == 1
+
+
+# The fuzz harness's generator, through the expression's compiled steps as a conformance tree.
+
+BINARY = {Add: "+", Sub: "-", Mul: "*", Div: "/", Pow: "^"}
+
+
+def tree_of(text: str) -> Node:
+    """The conformance suite's tree of an expression, from its compiled steps."""
+    stack: list[Node] = []
+    for kind, arg, n, _ in api.compile(text).steps:
+        if kind == steps.VAR:
+            stack.append(Node("var", leaf=arg))
+        elif kind == steps.CONST:
+            leaf = {np.pi: "pi", np.e: "e"}.get(arg, repr(float(arg)))
+            stack.append(Node("const", leaf=leaf))
+        else:
+            args = tuple(stack[len(stack) - n :])
+            del stack[len(stack) - n :]
+            op = BINARY.get(arg) or ("neg" if arg is Neg else arg.name)
+            stack.append(Node(op, args))
+    (tree,) = stack
+    return tree
+
+
+@settings(
+    max_examples=60,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
+@given(text=valid_expression())
+def test_fuzz_expressions_round_trip(text):
+    tree = tree_of(text)
+    names = sorted({n.leaf for n in walk(tree) if n.op == "var"})
+    if not names:
+        return
+    case = Case(0, text, names, {}, tree)
+    TALLY.update(round_trip(case, random.Random(text)))
+
+
+def test_the_tree_of_an_expression():
+    tree = tree_of("-x^2 + log(pi*y)")
+    assert " ".join(n.op for n in walk(tree)) == "+ log * var const neg ^ const var"
+
+
+if __name__ == "__main__":
+    count = int(sys.argv[1]) if len(sys.argv) > 1 else CASES
+    for case in make_cases(count, SEED):
+        TALLY.update(round_trip(case, random.Random(case.index)))
+    test_fuzz_expressions_round_trip()
+    for key in sorted(TALLY):
+        print(f"{key}: {TALLY[key]}")
