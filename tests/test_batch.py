@@ -24,8 +24,8 @@ from dezero_cli.batch.job import DELIMITERS
 from dezero_cli.batch.rows import grad_rows
 from dezero_cli.cli import main
 from dezero_cli.engine.core import Config, Function
-from dezero_cli.engine.operators import BroadcastTo
 from dezero_cli.engine.functions import FUNCTIONS
+from dezero_cli.engine.operators import BroadcastTo
 
 EXPR = "x*y + sin(x)/(1 + y^2)"
 

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import math
-import os
 
 import numpy as np
 import pytest
 
 from dezero_cli.engine.core import ONE, Function, Variable, no_grad
-from dezero_cli.engine.operators import Mul
 from dezero_cli.engine.functions import Cos, Sin, Tanh
+from dezero_cli.engine.operators import Mul
 
 # --- Function.__call__'s fast paths against the general path -----------------------------------
 

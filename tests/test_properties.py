@@ -236,6 +236,7 @@ def test_gradient_matches_central_differences(tree, values):
 @given(tree=trees, values=values_st)
 def test_every_spelling_compiles_to_the_same_program(tree, values):
     minimal, full = show(tree, "min"), show(tree, "full")
+
     # The same steps; only the labels, which name each call as written (`^`, `**`), may differ.
     def computation(text):
         return [step[:3] for step in api.as_program(text).steps]
