@@ -190,6 +190,11 @@ class Dag:
                         del side[i]
                     elif coef == q and sign > 0:  # the coefficient is this constant already
                         coef, side[i] = ONE, k + 1
+                    elif q < 0:  # the sign joins the coefficient: -0.5*0.1*x, not 0.1*(-0.5)*x
+                        del side[i]
+                        j = self.number(-n[1])
+                        side[j] = side.get(j, 0) + k
+                        coef = -coef if k % 2 else coef
         if not num and not den:
             return self.constant(coef)
         if not den and len(num) == 1:
