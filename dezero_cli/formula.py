@@ -389,6 +389,8 @@ def _scalar(v: Variable) -> float:
 def _node_of(dag: Dag, f, args: list[tuple[int, bool]], output: Variable) -> int:
     """The node for `f` applied to `args` ((node, flat) for each input)."""
     op = type(f)
+    if output is not None and len(f.outputs) != 1:
+        raise FormulaError(f"{op.__name__} has several outputs, which the language cannot write")
     if op is Add:
         return dag.add([(args[0][0], ONE, args[0][1]), (args[1][0], ONE, args[1][1])])
     if op is Sub:
