@@ -355,3 +355,25 @@ def test_unused_values_warn():
     outcome = run(["diff", "x", "--x", "1", "--y", "2"])
     assert outcome.code == 0
     assert outcome.stderr == "warning: variable 'y' is given but not used in the expression\n"
+
+
+def documented_examples() -> list[tuple[str, str, str]]:
+    """(file, command line, output) for each `$ dezero diff` example in the docs and README."""
+    import re
+    import shlex
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    found = []
+    for path in (root / "docs" / "diff.md", root / "README.md"):
+        text = path.read_text(encoding="utf-8")
+        for match in re.finditer(r"^    \$ dezero (diff .*)\n((?:    (?!\$).*\n)*)", text, re.M):
+            output = "".join(line[4:] + "\n" for line in match[2].splitlines())
+            found.append((path.name, shlex.split(match[1]), output))
+    return found
+
+
+@pytest.mark.parametrize("where, argv, output", documented_examples())
+def test_documented_examples(where, argv, output):
+    outcome = run(argv)
+    assert (outcome.code, outcome.stdout) == (0, output)
