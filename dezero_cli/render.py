@@ -303,7 +303,8 @@ def render_diff_rich(formulas: Formulas):
     """The text format with styles, for a terminal."""
     from rich.text import Text
 
-    text = Text(f"# {diff_comment(formulas)}\n", style="dim")
+    text = Text()
+    text.append(f"# {diff_comment(formulas)}\n", style="dim")
     for left, right in formulas.listing():
         text.append(left, style="magenta" if "/" not in left else "cyan")
         text.append(" = ")

@@ -377,3 +377,16 @@ def documented_examples() -> list[tuple[str, str, str]]:
 def test_documented_examples(where, argv, output):
     outcome = run(argv)
     assert (outcome.code, outcome.stdout) == (0, output)
+
+
+def test_help_example_is_true():
+    example = run(["diff", "--help"]).stdout.split("Example:\n")[1]
+    shown = [line.strip() for line in example.splitlines()[1:3]]
+    assert "\n".join(shown) + "\n" == run(["diff", "square(exp(square(x)))"]).stdout
+
+
+def test_the_terminal_rendering_has_the_text_of_the_plain_one():
+    from dezero_cli import render
+
+    formulas = api.diff("tanh(x)*y", order=2)
+    assert render.render_diff_rich(formulas).plain + "\n" == render.render_diff_text(formulas)
