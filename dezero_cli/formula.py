@@ -41,7 +41,8 @@ from .engine.operators import (
 # Node kinds. A node is a tuple:
 #   (VAR, name)
 #   (NUM, value)                      a float64 constant (any, inf and nan included)
-#   (SUM, const, ((node, coef), ...))  const + sum of coef * node; Fractions, nodes by id
+#   (SUM, const, ((node, coef), ...))  const + sum of coef * node; exact rationals (a
+#                                     Fraction, or an int when whole), nodes by id
 #   (PROD, coef, ((node, k), ...), ((node, k), ...))   coef * prod node^k / prod node^k, k >= 1
 #   (POW, base, exponent)             an exponent that is not a constant integer
 #   (CALL, name, (argument, ...))     a function, comparison, and/or/not or where
@@ -50,7 +51,8 @@ VAR, NUM, SUM, PROD, POW, CALL = range(6)
 # Precedence, loosest first, as in grammar/expression.lark.
 OR, AND, NOT, COMPARE, SUM_, PRODUCT, UNARY, POWER, ATOM = range(1, 10)
 
-ONE, ZERO = Fraction(1), Fraction(0)
+ONE, ZERO = 1, 0
+Rational = Fraction | int  # whole numbers stay ints: their arithmetic is many times faster
 # A product or sum with at most SMALL factors or terms is merged into the one that uses it even
 # when it is used several times: copying it costs little, and `2*x*x` becomes `2*x^2`. One used
 # once is merged up to WIDE factors or terms: beyond that, merging every link of a chain
@@ -73,11 +75,22 @@ class FormulaError(Exception):
     """A Function in the graph has no spelling in the language (a bug in a rule)."""
 
 
-def _exact(v: float) -> Fraction | None:
-    return Fraction(v) if math.isfinite(v) else None
+def _exact(v: float) -> Rational | None:
+    if not math.isfinite(v):
+        return None
+    return int(v) if v.is_integer() and abs(v) <= 2**53 else Fraction(v)
 
 
-def _fits(q: Fraction) -> bool:
+def _whole(q: Rational) -> Rational:
+    return q if type(q) is int or q.denominator != 1 else q.numerator
+
+
+def _power(q: Rational, k: int) -> Rational:
+    """q^k, exactly (k may be negative; q is not 0 then)."""
+    return _whole(q**k if k >= 0 else Fraction(1) / q**-k)
+
+
+def _fits(q: Rational) -> bool:
     """Whether `q` prints exactly: a float64, or a ratio of two small whole numbers."""
     if q.denominator <= MAX_DENOMINATOR and abs(q.numerator) <= 2**53:
         return True
@@ -115,7 +128,7 @@ class Dag:
         v = float(v)
         return self._node((NUM, repr(v)), (NUM, v))  # repr keeps -0.0 and nan apart
 
-    def constant(self, q: Fraction) -> int:
+    def constant(self, q: Rational) -> int:
         f = float(q)
         if Fraction(f) == q:
             return self.number(f)
@@ -153,7 +166,7 @@ class Dag:
             return num[0][0]
         return self._node((PROD, ONE, num, den))
 
-    def mul(self, items: Iterable[tuple[int, int, bool]], coef: Fraction = ONE) -> int:
+    def mul(self, items: Iterable[tuple[int, int, bool]], coef: Rational = ONE) -> int:
         """The product of node^k for each (node, k, flat) of `items`, times `coef`; a product
         among them is merged into this one if `flat` (it is used only here) or it is small."""
         num: dict[int, int] = {}
@@ -162,7 +175,7 @@ class Dag:
         for i, k, flat in items:
             n = self.nodes[i]
             if n[0] == PROD and n[1] != 0 and abs(k) <= MAX_EXPONENT:
-                c = coef if n[1] == 1 else coef * n[1] ** k
+                c = coef if n[1] == 1 else _whole(coef * _power(n[1], k))
                 if c is coef or _fits(c):
                     if self._mergeable(i, flat):
                         coef = c
@@ -184,7 +197,7 @@ class Dag:
                 n = self.nodes[i]
                 q = _exact(n[1]) if n[0] == NUM else None
                 if q is not None and (q != 0 or sign > 0) and k <= MAX_EXPONENT:
-                    c = coef * q ** (sign * k)
+                    c = _whole(coef * _power(q, sign * k))
                     if _fits(c):
                         coef = c
                         del side[i]
@@ -211,14 +224,14 @@ class Dag:
                     )
         return self._node((PROD, coef, tuple(sorted(num.items())), tuple(sorted(den.items()))))
 
-    def add(self, items: Iterable[tuple[int, Fraction, bool]], const: Fraction = ZERO) -> int:
+    def add(self, items: Iterable[tuple[int, Rational, bool]], const: Rational = ZERO) -> int:
         """The sum of coef * node for each (node, coef, flat) of `items`, plus `const`."""
-        terms: dict[int, Fraction] = {}
+        terms: dict[int, Rational] = {}
         flat_of: dict[int, bool] = {}
 
-        def put(i: int, c: Fraction, flat: bool) -> None:
+        def put(i: int, c: Rational, flat: bool) -> None:
             if i in terms:
-                total = terms[i] + c
+                total = _whole(terms[i] + c)
                 if not _fits(total):  # keep it apart, as a product of its own
                     i, total = self.mul([(i, 1, flat)], c), ONE
                     total += terms.get(i, ZERO)
@@ -232,23 +245,28 @@ class Dag:
             kind = n[0]
             if kind == NUM:
                 q = _exact(n[1])
-                if q is not None and _fits(const + c * q):
-                    const += c * q
+                if q is not None and _fits(_whole(const + c * q)):
+                    const = _whole(const + c * q)
                     continue
                 if n[1] < 0:
                     i, c = self.number(-n[1]), -c
             elif kind == SUM and self._mergeable(i, flat):
-                scaled = [(t, k * c) for t, k in n[2]]
-                if _fits(const + n[1] * c) and all(_fits(k) for _, k in scaled):
-                    const += n[1] * c
+                if c == 1:
+                    scaled = n[2]
+                else:
+                    scaled = [(t, _whole(k * c)) for t, k in n[2]]
+                    if not all(_fits(k) for _, k in scaled):
+                        scaled = None
+                if scaled is not None and _fits(_whole(const + n[1] * c)):
+                    const = _whole(const + n[1] * c)
                     for t, k in scaled:
                         put(t, k, flat)
                     continue
-            elif kind == PROD and n[1] not in (0, 1) and _fits(c * n[1]):
-                c, i = c * n[1], self.bare(i)
+            elif kind == PROD and n[1] not in (0, 1) and _fits(_whole(c * n[1])):
+                c, i = _whole(c * n[1]), self.bare(i)
             put(i, c, flat)
         # where(c, a, b) + where(c, p, q) is where(c, a + p, b + q).
-        branches: dict[int, list[tuple[int, Fraction]]] = {}
+        branches: dict[int, list[tuple[int, Rational]]] = {}
         for t, k in terms.items():
             if self._is_where(t):
                 branches.setdefault(self.nodes[t][2][0], []).append((t, k))
@@ -608,7 +626,7 @@ class Printer:
             parts.append(self._constant_text(abs(const)))
         return parts
 
-    def _constant_text(self, q: Fraction) -> str:
+    def _constant_text(self, q: Rational) -> str:
         f = float(q)
         if Fraction(f) == q:
             return _tex_number(_number_text(f)) if self.latex else _number_text(f)
@@ -616,7 +634,7 @@ class Printer:
             return rf"\frac{{{q.numerator}}}{{{q.denominator}}}"
         return f"{q.numerator}/{q.denominator}"
 
-    def _product_parts(self, coef: Fraction, num: tuple, den: tuple) -> tuple[int, list]:
+    def _product_parts(self, coef: Rational, num: tuple, den: tuple) -> tuple[int, list]:
         numer, denom = _coefficient(abs(coef))
         top: list = [] if numer is None else [_tex_number(numer) if self.latex else numer]
         bottom: list = [] if denom is None else [denom]
@@ -742,7 +760,7 @@ def _flat(items: list) -> list:
     return out
 
 
-def _coefficient(q: Fraction) -> tuple[str | None, str | None]:
+def _coefficient(q: Rational) -> tuple[str | None, str | None]:
     """Numerator and denominator text of a positive coefficient (None where it is 1)."""
     if q == 1:
         return None, None
