@@ -343,7 +343,7 @@ def _collect(num: dict, den: dict, f: int, k: int) -> None:
 
 # Reading a graph ------------------------------------------------------------------------------
 
-_SPELLINGS: dict[type, object] = {}
+_SPELLINGS: dict[type, object] = {}  # a helper Function's `spelling`, compiled once
 
 
 def read_graph(
@@ -461,8 +461,8 @@ def _spelled(dag: Dag, op: type, spelling: str, args: tuple[int, ...]) -> int:
         elif kind == steps.CALL:
             operands = [(a, False) for a in stack[len(stack) - n :]]
             del stack[len(stack) - n :]
-            fake = arg()
-            stack.append(_node_of(dag, fake, operands, None))
+            # An instance never called: only its class says what the step is.
+            stack.append(_node_of(dag, arg(), operands, None))
         else:
             raise FormulaError(f"the spelling of {op.__name__} must be one expression")
     (node,) = stack
