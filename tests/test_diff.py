@@ -288,6 +288,11 @@ def test_latex_output():
     assert tex_label(("x", "x", "y"), True) == (
         "\\frac{\\partial^{3} f}{\\partial x^{2} \\partial y}"
     )
+    from matplotlib.mathtext import MathTextParser
+
+    for line in outcome.stdout.splitlines()[1:]:
+        MathTextParser("path").parse(f"${line}$")
+    MathTextParser("path").parse(f"${tex_label(('x', 'x', 'y'), True)}$")
 
 
 LATEX_EXPRESSIONS = [
