@@ -18,6 +18,8 @@ from .engine.core import Config, Variable, no_grad, sum_to
 from .engine.functions import FUNCTIONS
 from .engine.higher import MAX_ENTRIES, MAX_ORDER, full_tensor, partials
 from .errors import DezeroError, ExpressionSyntaxError, ValueProblem
+from .formula import generic_point, read_graph
+from .formula_text import Formulas
 from .language.compiler import CONSTANTS, compile_expression
 from .language.program import CALL, Program
 from .values import parse_value
@@ -27,6 +29,7 @@ __all__ = [
     "CheckResult",
     "DezeroError",
     "ExpressionSyntaxError",
+    "Formulas",
     "Program",
     "Result",
     "as_program",
@@ -35,6 +38,7 @@ __all__ = [
     "compile",
     "derivative_graph",
     "derivatives",
+    "diff",
     "evaluate",
     "grad",
     "label",
@@ -258,6 +262,55 @@ def derivative_graph(
         v.name = label(tuple(names[i] for i in key))
         outputs.append(v)
     return outputs
+
+
+def diff(
+    expr: str | Program,
+    values: Mapping[str, object] | None = None,
+    order: int = 1,
+    wrt: Iterable[str] | None = None,
+) -> Formulas:
+    """Every partial derivative up to `order` as a formula of the language.
+
+    The formula is the graph that double backprop records, read back and simplified (not a
+    second symbolic engine). Without values it is read at `formula.generic_point` and holds
+    wherever the expression is smooth; with values (one number each) it is the formula that
+    holds at that point.
+    """
+    program = as_program(expr)
+    generic = not values
+    if generic:
+        values = generic_point(program.variables)
+    else:
+        missing = [name for name in program.variables if name not in values]
+        if missing and not any(name in program.definitions for name in values):
+            raise ValueProblem(
+                f"no value for variable {missing[0]!r}: give every variable a value "
+                f"(--{missing[0]} VALUE), or none for the formula at a generic point"
+            )
+        given, _ = check_values(program, values)
+        for name, x in given.items():
+            if np.ndim(x):
+                raise ValueProblem(
+                    f"diff prints the formula at one point: give {name} one number, not "
+                    f"{np.size(x)}"
+                )
+    program, names, xs, given, warnings = _prepare(program, values, order, wrt)
+    # Every variable is recorded, also those not differentiated by: sin(y) must stay sin(y),
+    # not become the number it is at this point.
+    xs = {name: Variable(x.data, name) for name, x in xs.items()}
+    with np.errstate(all="ignore"):
+        y = run(program, xs)
+        wanted = [xs[name] for name in names]
+        levels = list(partials(y, wanted, order, keep_graph=True))
+        del y
+        keys = [key for level in levels for key in level]
+        dag, roots = read_graph([levels[len(key) - 1][key] for key in keys], xs)
+    nodes = [{} for _ in levels]
+    for key, node in zip(keys, roots):
+        nodes[len(key) - 1][tuple(names[i] for i in key)] = node
+    point = {name: float(x) for name, x in given.items()}
+    return Formulas(program.text, point, generic, names, nodes, dag, program.variables, warnings)
 
 
 def _prepare(expr, values, order, wrt, min_order: int = 1):
