@@ -242,7 +242,13 @@ def functions(fmt):
     type=click.Choice(["csv", "tsv", "jsonl"]),
     help="Output format (default: the input's).",
 )
-@click.option("-o", "--output", "output_path", metavar="FILE", help="Write to FILE, not stdout.")
+@click.option(
+    "-o",
+    "--output",
+    "output_path",
+    metavar="FILE",
+    help="Write to FILE, not stdout: replaced when the run ends, never the input.",
+)
 @wrt_option()
 @click.option(
     "--order",
@@ -273,6 +279,7 @@ def batch(
         1,2,2.0,2.0,1.0,
     """
     from . import batch as batch_lib
+    from .batch import files
     from .limits import Limits
 
     if no_grad and order != 1:
@@ -289,8 +296,8 @@ def batch(
         limits=limits,
     )
     with (
-        _open_input(input_path) as source,
-        _open_output(output_path) as sink,
+        files.open_input(input_path) as source,
+        files.Output(output_path, source) as sink,
         _batch_progress() as progress,
     ):
         stats = batch_lib.run(source, sink, fmt_in, fmt_out, options, progress)
@@ -308,28 +315,6 @@ def batch(
         click.echo(f"error: {message}", err=True)
         return EXIT_FAILED
     return EXIT_OK
-
-
-def _open_input(path: str):
-    import contextlib
-
-    if path == "-":
-        return contextlib.nullcontext(sys.stdin.buffer)
-    try:
-        return open(path, "rb")  # noqa: SIM115 (closed by the caller's with)
-    except OSError as exc:
-        raise UserError(f"cannot read {path}: {exc.strerror}") from None
-
-
-def _open_output(path: str | None):
-    import contextlib
-
-    if path is None or path == "-":
-        return contextlib.nullcontext(sys.stdout)
-    try:
-        return open(path, "w", encoding="utf-8", newline="")  # noqa: SIM115
-    except OSError as exc:
-        raise UserError(f"cannot write {path}: {exc.strerror}") from None
 
 
 def _batch_progress():
