@@ -19,7 +19,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from dezero_cli.batch import files
+from dezero_cli import api, render
+from dezero_cli.batch import files, names
 from dezero_cli.cli import main
 
 DEZERO = [sys.executable, "-m", "dezero_cli"]
@@ -245,3 +246,69 @@ def test_ctrl_c_before_anything_is_written_leaves_the_old_output(tmp_path):
     assert (proc.returncode, err) == (130, b"error: interrupted\n")
     assert dest.read_text() == "old results\n"
     assert _temporary(tmp_path) == []
+
+
+# 6. Output names are never ambiguous, and no input cell is lost --------------------------------
+
+
+@pytest.mark.parametrize(
+    "header, fmt, message",
+    [
+        ("x,value,error,expr", "csv", "column 'value' of the header (line 1) has the name of an "
+         "output column (value, error, grad_*, d2f/dx2...): rename it"),
+        ("x,value,error,expr", "jsonl", "column 'value' of the header (line 1) has the name of "
+         "an output field (expr, inputs, value, grad, derivatives, warnings, error): rename it"),
+        ("x,expr", "jsonl", "column 'expr' of the header (line 1) has the name of an output "
+         "field (expr, inputs, value, grad, derivatives, warnings, error): rename it"),
+        ("id,id,x", "jsonl", "the header names column 'id' twice"),
+        ("id,id,x", "csv", "the header names column 'id' twice"),
+        ("id,x,id", "tsv", "the header names column 'id' twice"),
+        ("x,grad_y", "csv", "column 'grad_y' of the header (line 1) has the name of an output "
+         "column (value, error, grad_*, d2f/dx2...): rename it"),
+        ("x,d3f/dy3", "csv", "column 'd3f/dy3' of the header (line 1) has the name of an output "
+         "column (value, error, grad_*, d2f/dx2...): rename it"),
+        ("df/dx,x", "csv", "column 'df/dx' of the header (line 1) has the name of an output "
+         "column (value, error, grad_*, d2f/dx2...): rename it"),
+        ("x,error", "csv", "column 'error' of the header (line 1) has the name of an output "
+         "column (value, error, grad_*, d2f/dx2...): rename it"),
+    ],
+)  # fmt: skip
+def test_a_header_with_an_output_name_or_a_name_twice_cannot_start(header, fmt, message):
+    text = header + "\n" + ",".join(str(i) for i in range(len(header.split(",")))) + "\n"
+    for args in (["--wrt", "x"], ["--no-grad"], ["--order", "2"]):  # whatever the options
+        assert run(["--expr", "x", "--output-format", fmt, *args], text) == (
+            2,
+            "",
+            f"error: {message}\n",
+        )
+
+
+def test_names_that_are_not_ours_pass_through():
+    text = "x,expr,values,grad,gradient,d2f,inputs\n1,a,b,c,d,e,f\n"
+    assert run(["--expr", "x"], text) == (
+        0,
+        "x,expr,values,grad,gradient,d2f,inputs,value,grad_x,error\n1,a,b,c,d,e,f,1.0,1.0,\n",
+        "",
+    )
+    # A variable's column goes into "inputs" in JSON Lines, so it may be named like a key.
+    assert run(["--expr", "value*2", "--output-format", "jsonl"], "value\n3\n") == (
+        0,
+        '{"expr": "value*2", "inputs": {"value": 3.0}, "value": 6.0, "grad": {"value": 2.0}, '
+        '"warnings": []}\n',
+        "",
+    )
+
+
+@pytest.mark.parametrize("order", [0, 1, 2, 3])
+def test_the_reserved_names_are_the_names_batch_writes(order):
+    # Every CSV column batch adds is an output column; every key of a record is a record key.
+    for wrt in [("x",), ("x", "y1"), ("a_b", "c")]:
+        for column in names.output_columns(names.column_labels(wrt, order)):
+            assert names.is_output_column(column), column
+    result = (
+        api.derivatives("x*y", {"x": 1.0, "y": 2.0}, 2)
+        if order > 1
+        else api.grad("x*y", {"x": 1.0, "y": 2.0})
+    )
+    record = {**render.result_record(result), "error": "..."}
+    assert set(record) <= set(names.RECORD_KEYS)

@@ -16,7 +16,8 @@ import numpy as np
 
 from .. import api
 from ..errors import DezeroError
-from .job import DELIMITERS, BatchError, column_labels
+from .job import DELIMITERS, BatchError
+from .names import column_labels, header_problem, output_columns
 from .rows import Guard, Rows, derivative_column, encode, row_record
 from .streams import blocks, line_cap, split_lines
 
@@ -78,11 +79,10 @@ def points(source, sink, delim, output_format, options, stats, progress) -> None
     except csv.Error as exc:  # a stray carriage return or NUL, say
         why = str(exc).split(" - ")[0]  # without csv's advice about universal-newline mode
         raise BatchError(f"the header line (line 1) is not valid CSV: {why}") from None
-    index = {}
-    for j, name in enumerate(header):
-        if name in program.variables and name in index:
-            raise BatchError(f"the header names column {name!r} twice")
-        index.setdefault(name, j)
+    problem = header_problem(header, program.variables, output_format)
+    if problem:
+        raise BatchError(problem)
+    index = {name: j for j, name in enumerate(header)}
     missing = [name for name in program.variables if name not in index]
     if missing:
         raise BatchError(
@@ -182,7 +182,7 @@ class _Writer:
         self.csv = None
 
     def write_header(self, same_text: str | None) -> None:
-        names = ["value", *(label for label, _ in self.labels), "error"]
+        names = output_columns(self.labels)
         if same_text is not None:
             self.sink.write(same_text + self.delim + self.delim.join(names) + "\n")
         else:
