@@ -248,6 +248,18 @@ def test_ctrl_c_before_anything_is_written_leaves_the_old_output(tmp_path):
     assert _temporary(tmp_path) == []
 
 
+# 5. One rule for every spelling of a value --------------------------------------------------
+
+
+def test_underflow_in_a_csv_cell_is_refused_on_the_fast_path():
+    assert run(["--expr", "x"], "x\n1e-400\n") == (
+        1,
+        "x,value,grad_x,error\n1e-400,,,line 2: value of x: 1e-400 is too small for float64 "
+        "(it would become 0; smallest 5e-324)\n",
+        "error: 1 of 1 records failed, the first on line 2 (see the error field)\n",
+    )
+
+
 # 6. Output names are never ambiguous, and no input cell is lost --------------------------------
 
 

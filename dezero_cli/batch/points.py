@@ -31,6 +31,9 @@ def _is_number_text(texts: list[str]) -> bool:
     return joined.isascii() and not any(c in joined for c in "_yY")
 
 
+_PLAIN_ZEROS = frozenset(["0", "0.0", "-0", "-0.0", "+0", "0.", ".0", "0.00", "0e0"])
+
+
 def _column(texts: list[str], name: str, line0: int, errors: dict[int, str]) -> np.ndarray:
     """Parse one variable's cells to float64; a bad cell becomes an error for its row."""
     col = None
@@ -40,7 +43,12 @@ def _column(texts: list[str], name: str, line0: int, errors: dict[int, str]) -> 
         except ValueError:
             col = None
     if col is not None:
-        suspects = np.flatnonzero(np.isinf(col)).tolist()  # inf, or out of range like 1e400
+        # Read again as parse_value reads it: inf, or out of range like 1e400; and a zero not
+        # written as a plain zero, which may be an underflow like 1e-400.
+        suspects = np.flatnonzero(np.isinf(col)).tolist()
+        zeros = np.flatnonzero(col == 0.0).tolist()
+        if zeros:
+            suspects += [i for i in zeros if texts[i] not in _PLAIN_ZEROS]
     else:
         col, suspects = np.zeros(len(texts)), range(len(texts))
     for i in suspects:
