@@ -30,7 +30,12 @@ class BatchOptions:
     fail_fast: bool = False
     limits: Limits = field(default_factory=Limits)  # per record
     block_bytes: int = BLOCK_BYTES  # read at a time
-    record_window: int = 50_000  # records mode groups equal expressions within this many
+    # JSON Lines are evaluated a window at a time, records that share an expression together.
+    # A window ends at this many records, or characters, or once reading its records took
+    # this long (records.records), or when a pipe has nothing more waiting.
+    record_window: int = 50_000
+    window_bytes: int = 8 * BLOCK_BYTES
+    window_seconds: float = 1.0
 
 
 @dataclass

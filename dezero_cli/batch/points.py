@@ -106,7 +106,7 @@ def points(source, sink, delim, output_format, options, stats, progress) -> None
     same = out_delim == delim
     guard = Guard(options.limits)
     line0 = 2
-    for block, long in blocks(source, cap, options.block_bytes):
+    for block, long, _ in blocks(source, cap, options.block_bytes):
         lines, bad = split_lines(block, long, cap)
         n = len(lines)
         errors: dict[int, str] = {i: f"line {line0 + i}: {why}" for i, why in bad.items()}
