@@ -256,6 +256,21 @@ def test_an_output_that_cannot_be_written_is_one_error():
     )
 
 
+@pytest.mark.parametrize(
+    "output, why",
+    [("", "No such file or directory"), ("new/", "Is a directory"), ("sub/", "Is a directory"),
+     ("sub", "Is a directory"), ("no/such.csv", "No such file or directory")],
+)  # fmt: skip
+def test_outputs_that_cannot_be_files_are_refused_before_the_run(points_dir, output, why):
+    assert run(["--expr", "x*y", "s.csv", "-o", output]) == (
+        2,
+        "",
+        f"error: cannot write {output}: {why}\n",
+    )
+    assert sorted(os.listdir(points_dir)) == ["hard.csv", "link.csv", "s.csv", "sub"]
+    assert os.listdir(points_dir / "sub") == []
+
+
 def test_devices_are_written_as_they_are(points_dir):
     assert run(["--expr", "x*y", "s.csv", "-o", os.devnull]) == (0, "", "")
     assert run(["--expr", "x*y", "s.csv", "-o", "-"]) == (0, OUT, "")

@@ -76,6 +76,10 @@ class Output:
             self.stream = sys.stdout
             return _Sink(self)
         self.name = self.path
+        if not self.path:
+            raise self._cannot(OSError(errno.ENOENT, os.strerror(errno.ENOENT)))
+        if self.path.endswith(("/", os.sep)):  # a directory's name, as open() takes it
+            raise self._cannot(OSError(errno.EISDIR, os.strerror(errno.EISDIR)))
         try:
             info = os.stat(self.path)
         except FileNotFoundError:
