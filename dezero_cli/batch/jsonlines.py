@@ -1,9 +1,10 @@
 """JSON Lines as batch reads and writes them: every line judged alone, nothing dropped.
 
-A number that float64 cannot hold (`1e400`, `1e-400`, an integer of hundreds of digits) is read
-as a `RawNumber`, its text as written: a variable's value of that kind is refused, as everywhere
-else (values.literal_problem), and a field passed through is written back exactly as it came
-in. A key given twice in one object is an error of that record, not a value silently dropped.
+A number that float64 cannot hold (`1e400`, `1e-400`) or Python cannot read (an integer of more
+than 4,300 digits) is read as a `RawNumber`, its text as written: a variable's value of that
+kind is refused, as everywhere else (values.literal_problem), and a field passed through is
+written back exactly as it came in; so is any other integer, read exactly by Python's int. A key
+given twice in one object is an error of that record, not a value silently dropped.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ class Duplicate(RecordError):
 
 
 class RawNumber:
-    """A JSON number kept as written: one that float64 cannot hold, or may not (a long integer)."""
+    """A JSON number kept as written: one that float64 cannot hold, or Python cannot read."""
 
     __slots__ = ("text",)
 
@@ -57,10 +58,11 @@ def _float(text: str):
 
 
 def _int(text: str):
-    # An integer of 308 characters or fewer is below float64's largest; a longer one is kept as
-    # text, also because Python refuses to read one of more than 4,300 digits (and takes
-    # quadratic time where that limit is lifted).
-    return int(text) if len(text) <= 308 else RawNumber(text)
+    # Only for a line Python's own reading refused: an integer of more than 4,300 digits.
+    try:
+        return int(text)
+    except ValueError:
+        return RawNumber(text)
 
 
 def _constant(name: str):
@@ -79,25 +81,33 @@ def _object(pairs: list) -> dict:
     return obj
 
 
+# The scanner alone (decode() adds two regex matches per line), integers read by Python's int;
+# for a line it cannot take, the decoder, with json.loads's messages and huge integers as text.
+_scan = json.JSONDecoder(
+    parse_float=_float, parse_constant=_constant, object_pairs_hook=_object
+).scan_once
 _decoder = json.JSONDecoder(
     parse_float=_float, parse_int=_int, parse_constant=_constant, object_pairs_hook=_object
 )
-_scan = _decoder.scan_once  # the scanner alone: decode() adds two regex matches per line
 
 
 def load(line: str):
     """The JSON value of one line, or the RecordError saying why it has none."""
+    try:  # the common case: one object, nothing around it, no key twice
+        obj, end = _scan(line, 0)
+        if end == len(line) and not _twice:
+            return obj
+    except Exception:  # judged again below, with the messages
+        pass
+    return _load_slowly(line)
+
+
+def _load_slowly(line: str):
+    _twice.clear()
     if not line.strip():
         return RecordError("blank line")
-    _twice.clear()
     try:
-        try:
-            obj, end = _scan(line, 0)
-        except StopIteration:
-            end = -1
-        if end != len(line):  # space around the value, more after it, or no value at all
-            _twice.clear()
-            obj = _decoder.decode(line)  # exactly json.loads, with its messages
+        obj = _decoder.decode(line)  # exactly json.loads, with its messages
         if _twice:
             return Duplicate(obj, *_twice[0])
         return obj
@@ -109,6 +119,8 @@ def load(line: str):
         return RecordError("not valid JSON (nested too deep)")
     except ValueError as exc:  # not expected: numbers are read by our own hooks
         return RecordError(f"not valid JSON ({exc})")
+    finally:
+        _twice.clear()
 
 
 def _not_json(value):

@@ -23,7 +23,7 @@ COLUMNS = ("value", "error")  # and the derivative columns between them
 GRAD_PREFIX = "grad_"
 _DERIVATIVE = re.compile(r"d[0-9]*f/d")  # the start of df/dx, d2f/dx2, d3f/dx2dy
 RECORD_KEYS = ("expr", "inputs", "value", "grad", "derivatives", "warnings", "error")
-_RECORD_KEYS = frozenset(RECORD_KEYS)
+RESERVED_KEYS = frozenset(RECORD_KEYS)
 
 _SHOWN_COLUMNS = "value, error, grad_*, d2f/dx2..."
 
@@ -56,7 +56,7 @@ def header_problem(header: list[str], variables: tuple[str, ...], output_format:
         seen.add(name)
     for name in header:
         if output_format == "jsonl":
-            if name in _RECORD_KEYS and name not in variables:  # a variable goes to inputs
+            if name in RESERVED_KEYS and name not in variables:  # a variable goes to inputs
                 return (
                     f"column {name!r} of the header (line 1) has the name of an output field "
                     f"({', '.join(RECORD_KEYS)}): rename it"
@@ -71,9 +71,9 @@ def header_problem(header: list[str], variables: tuple[str, ...], output_format:
 
 def record_problem(passed: dict) -> str | None:
     """Why a record's own fields (those passed through) cannot be written back, or None."""
-    if _RECORD_KEYS.isdisjoint(passed):
+    if RESERVED_KEYS.isdisjoint(passed):
         return None
-    name = next(key for key in passed if key in _RECORD_KEYS)
+    name = next(key for key in passed if key in RESERVED_KEYS)
     return (
         f"the record has a field {name!r}, the name of an output field "
         f"({', '.join(RECORD_KEYS)}): rename it"

@@ -18,7 +18,7 @@ from ..errors import DezeroError, ExpressionSyntaxError
 from ..limits import Limits, enforce
 from ..values import literal_problem
 from .jsonlines import Duplicate, RawNumber, RecordError, dumps, load
-from .names import record_problem
+from .names import RESERVED_KEYS, record_problem
 from .rows import Guard, Rows, compile_within, remember, row_record
 from .streams import blocks, line_cap, split_lines
 
@@ -27,8 +27,8 @@ def records(source, sink, options, stats, progress) -> None:
     """Each line an object; values of the expression's variables are its fields.
 
     Records are read into a window until it holds `record_window` records or `window_bytes`
-    of text, or reading them (parsing, compiling, vector values) has taken `window_seconds`,
-    or a pipe has nothing more waiting, or (with --fail-fast) a record has failed; then the
+    of text, or a pipe has nothing more waiting, or (with --fail-fast) a record has failed, or
+    reading them (parsing, compiling, vector values) has taken too long (_Window.due); then the
     window is evaluated and written. So memory stays bounded whatever the input, results from
     a slow pipe come out as they are ready, and a run cut short has written every window
     before.
@@ -41,8 +41,8 @@ def records(source, sink, options, stats, progress) -> None:
             if (
                 len(window.out) < options.record_window
                 and window.size < options.window_bytes
-                and time.perf_counter() - window.start < options.window_seconds
                 and not (options.fail_fast and window.failed)
+                and not window.due(options.window_seconds)
             ):
                 continue
         elif not window.out:
@@ -103,17 +103,27 @@ class _Window:
         self.failed: list[int] = []
         self.groups: dict[str, _Group] = {}
         self.size = 0  # characters read
+        self.shared = 0  # records that joined the group of an earlier one
         self.start = time.perf_counter()
+
+    def due(self, seconds: float) -> bool:
+        """Whether reading has taken long enough: `seconds`, or four times that while most
+        records share an expression with an earlier one (evaluating them together is what a
+        window is for; records that share nothing gain nothing from waiting)."""
+        elapsed = time.perf_counter() - self.start
+        if elapsed < seconds:
+            return False
+        return elapsed >= 4 * seconds or 4 * self.shared < 3 * len(self.out)
 
     def add(self, item, options, memo) -> None:
         """Read one record: an error, a vector record evaluated alone, or one for a group."""
         i = len(self.out)
         self.out.append("")
-        if isinstance(item, RecordError):
-            obj = item
-        else:
+        if type(item) is str:
             self.size += len(item) + 1
             obj = load(item)
+        else:  # the RecordError of a line that cannot be read
+            obj = item
         try:
             if isinstance(obj, RecordError):
                 raise obj
@@ -121,9 +131,8 @@ class _Window:
                 raise RecordError("a record must be a JSON object")
             program = options.expr or _program(obj.get("expr"), memo)
             passed = _passed(obj, program, options.expr is None)
-            problem = record_problem(passed)
-            if problem:
-                raise RecordError(problem)
+            if not RESERVED_KEYS.isdisjoint(passed):
+                raise RecordError(record_problem(passed))
             values = []
             vector = False
             for name in program.variables:
@@ -143,6 +152,8 @@ class _Window:
         group = self.groups.get(program.text)
         if group is None:
             group = self.groups[program.text] = _Group(program)
+        else:
+            self.shared += 1
         group.index.append(i)
         group.values.append(values)
         group.passed.append(passed)
@@ -231,7 +242,10 @@ def _json_value(v, name: str):
     if v is _MISSING:
         raise RecordError(f"no value for variable {name!r}")
     if type(v) is int:
-        return float(v)
+        try:
+            return float(v)
+        except OverflowError:  # an integer of 309 digits or more
+            raise RecordError(f"value of {name} is outside the float64 range") from None
     if isinstance(v, RawNumber):
         return _raw_number(v, name)
     if isinstance(v, str):
