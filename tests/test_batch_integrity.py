@@ -467,6 +467,21 @@ def test_windows_end_at_records_bytes_or_time_and_each_is_written_whole(limits, 
     assert "".join(sink.parts).splitlines() == [good(i, float(i)) for i in range(10)]
 
 
+@pytest.mark.parametrize("shared, sizes", [(True, [16, 14]), (False, [4] * 7 + [2])])
+def test_a_window_of_records_sharing_expressions_may_read_for_longer(monkeypatch, shared, sizes):
+    # A clock that moves a quarter second at each look: a window is due after a second of
+    # reading, or after four while three in four of its records joined an earlier one's group.
+    ticks = iter(range(10_000))
+    records_module = sys.modules["dezero_cli.batch.records"]
+    monkeypatch.setattr(records_module, "perf_counter", lambda: next(ticks) / 4)
+    text = "".join(
+        json.dumps({"id": i, "expr": "x" if shared else f"x+{i}", "x": 1}) + "\n" for i in range(30)
+    )
+    sink = Recording()
+    batch.run(io.BytesIO(text.encode()), sink, "jsonl", "jsonl", batch.BatchOptions())
+    assert [part.count("\n") for part in sink.parts] == sizes
+
+
 def test_records_from_a_slow_pipe_come_out_as_they_are_ready():
     proc = subprocess.Popen(
         [*DEZERO, "batch"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE

@@ -7,8 +7,8 @@ every record is written back in input order. Every line is judged alone (jsonlin
 from __future__ import annotations
 
 import math
-import time
 from dataclasses import dataclass, field
+from time import perf_counter
 
 import numpy as np
 
@@ -104,13 +104,13 @@ class _Window:
         self.groups: dict[str, _Group] = {}
         self.size = 0  # characters read
         self.shared = 0  # records that joined the group of an earlier one
-        self.start = time.perf_counter()
+        self.start = perf_counter()
 
     def due(self, seconds: float) -> bool:
         """Whether reading has taken long enough: `seconds`, or four times that while most
         records share an expression with an earlier one (evaluating them together is what a
         window is for; records that share nothing gain nothing from waiting)."""
-        elapsed = time.perf_counter() - self.start
+        elapsed = perf_counter() - self.start
         if elapsed < seconds:
             return False
         return elapsed >= 4 * seconds or 4 * self.shared < 3 * len(self.out)
