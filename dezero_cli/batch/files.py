@@ -111,7 +111,7 @@ class Output:
         try:
             mode = stat.S_IMODE(info.st_mode) if info is not None else 0o666 & ~_umask()
             with contextlib.suppress(OSError):
-                os.chmod(fd, mode)
+                os.chmod(self.temp, mode)
             self.stream = open(fd, "w", encoding="utf-8", newline="")  # noqa: SIM115
         except BaseException:  # Ctrl-C, even here, leaves nothing behind
             os.close(fd)
@@ -133,9 +133,12 @@ class Output:
     def __exit__(self, kind, exc, tb) -> None:
         if self.stream is None or self.stream is sys.stdout:
             return
-        if self.temp is None:  # written in place
-            with contextlib.suppress(OSError, ValueError):
+        if self.temp is None:  # written in place: a device, or a file opened late
+            try:
                 self.stream.close()
+            except (OSError, ValueError) as error:
+                if kind is None:  # the data did not all go out
+                    raise self._cannot(error) from None
             return
         keep = kind is None or (self.written > 0 and not isinstance(exc, BatchError))
         try:

@@ -258,9 +258,10 @@ def _json_value(v, name: str):
 
 
 def _raw_number(v: RawNumber, name: str) -> float:
+    """A number kept as written, as a value: refused, unless float64 holds it after all."""
     x = float(v.text)
     if not literal_problem(v.text, x):
-        return x  # a long integer that float64 holds
+        return x
     if math.isinf(x):
         raise RecordError(f"value of {name} is outside the float64 range")
     raise RecordError(f"value of {name} is too small for float64 (it would become 0)")
