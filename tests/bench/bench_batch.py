@@ -103,14 +103,14 @@ print(wall, usage.ru_maxrss * 1024, cpu, os.waitstatus_to_exitcode(status))
 """
 
 
-def timed(cmd: list[str], env: dict | None = None) -> tuple[float, int, float]:
+def timed(cmd: list[str], env: dict | None = None, cwd: str | None = None):
     """Wall seconds, peak resident memory in bytes, and CPU seconds of one subprocess.
 
     CPU time (user + system) suffers less than wall time when other jobs share the machine.
     """
     proc = subprocess.run(
         [sys.executable, "-c", LAUNCHER, *cmd], capture_output=True, text=True, check=False,
-        env=env,
+        env=env, cwd=cwd,
     )  # fmt: skip
     wall, rss, cpu, code = proc.stdout.split()
     if int(code) != 0:
@@ -129,17 +129,20 @@ class Versions:
     """This version of dezero and, with --baseline, another one: commands and environments."""
 
     def __init__(self, baseline: str | None):
-        self.runs = {"this": (dezero_command(), None)}
+        self.runs = {"this": (dezero_command(), None, None)}
         if baseline:
-            env = {**os.environ, "PYTHONPATH": os.path.abspath(baseline)}
-            self.runs["baseline"] = ([sys.executable, "-m", "dezero_cli"], env)
+            # Run from the baseline's folder too: `python -m` puts the working directory first
+            # on the path, so run from a checkout it would import that checkout instead.
+            folder = os.path.abspath(baseline)
+            env = {**os.environ, "PYTHONPATH": folder}
+            self.runs["baseline"] = ([sys.executable, "-m", "dezero_cli"], env, folder)
 
     def measure(self, args: list[str], repeat: int, extra: dict | None = None) -> dict:
         """Median (wall, rss, cpu) of each version (and of each `extra` command), interleaved."""
         got: dict[str, list] = {}
         for _ in range(repeat):
-            for name, (cmd, env) in self.runs.items():
-                got.setdefault(name, []).append(timed([*cmd, *args], env))
+            for name, (cmd, env, cwd) in self.runs.items():
+                got.setdefault(name, []).append(timed([*cmd, *args], env, cwd))
             for name, cmd in (extra or {}).items():
                 got.setdefault(name, []).append(timed(cmd))
         return {
@@ -272,6 +275,13 @@ def main() -> None:
     parser.add_argument("--only", default=",".join(SECTIONS), help="comma-separated sections")
     args = parser.parse_args()
     versions = Versions(args.baseline)
+    if args.baseline:  # check that each side runs the version it should
+        for name, (_, env, cwd) in versions.runs.items():
+            where = subprocess.run(
+                [sys.executable, "-c", "import dezero_cli; print(dezero_cli.__file__)"],
+                env=env, cwd=cwd, capture_output=True, text=True, check=True,
+            ).stdout.strip()  # fmt: skip
+            print(f"{name}: {os.path.dirname(where)}")
     only = args.only.split(",")
     with tempfile.TemporaryDirectory() as tmp:
         if "points" in only:
