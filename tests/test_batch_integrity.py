@@ -705,8 +705,8 @@ def test_the_readme_documents_the_reserved_names():
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
     section = readme[readme.index("### `dezero batch`") : readme.index("## Expression language")]
     rows = [line.strip() for line in section.splitlines()]
-    (row_csv,) = [line for line in rows if line.startswith("| CSV, TSV")]
-    (row_jsonl,) = [line for line in rows if line.startswith("| JSON Lines")]
+    (row_csv,) = [line for line in rows if line.startswith("| CSV, TSV |")]
+    (row_jsonl,) = [line for line in rows if line.startswith("| JSON Lines |")]
     for column in ("`value`", "`error`", "`grad_*`", "`df/d...`", "`dKf/d...`"):
         assert column in row_csv
     for key in names.RECORD_KEYS:
