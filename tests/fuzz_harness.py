@@ -467,11 +467,14 @@ def output_aliases(draw) -> Input:
 
 def _alias_paths(case: Input) -> tuple[str, str, str]:
     """Make a directory holding the input file; the input path and the -o path."""
+    import atexit
     import os
+    import shutil
     import tempfile
 
     kind, fmt = dict(case.values)["kind"], dict(case.values)["format"]
     folder = os.path.realpath(tempfile.mkdtemp(prefix="dezero-fuzz-"))
+    atexit.register(shutil.rmtree, folder, True)  # input_kept removes it; this if it never ran
     source = os.path.join(folder, f"in.{fmt}")
     with open(source, "wb") as f:
         f.write(case.stdin)
