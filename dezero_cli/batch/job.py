@@ -1,4 +1,4 @@
-"""What a batch run is asked to do and what it reports: options, counts, formats, columns."""
+"""What a batch run is asked to do and what it reports: options, counts, formats."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from ..diagnostics import label
 from ..errors import DezeroError
 from ..language.program import Program
 from ..limits import Limits
@@ -31,7 +30,13 @@ class BatchOptions:
     fail_fast: bool = False
     limits: Limits = field(default_factory=Limits)  # per record
     block_bytes: int = BLOCK_BYTES  # read at a time
-    record_window: int = 50_000  # records mode groups equal expressions within this many
+    # JSON Lines are evaluated a window at a time, records that share an expression together.
+    # A window ends at this many records, or characters, or once reading its records took
+    # this long (four times as long while most share an expression: records._Window.due), or
+    # when a pipe has nothing more waiting.
+    record_window: int = 50_000
+    window_bytes: int = 8 * BLOCK_BYTES
+    window_seconds: float = 1.0
 
 
 @dataclass
@@ -51,13 +56,3 @@ def format_for(path: str | None) -> str | None:
     if not path or path == "-":
         return None
     return EXTENSIONS.get(os.path.splitext(path)[1].lower())
-
-
-def column_labels(wrt: tuple[str, ...], order: int) -> list[tuple[str, tuple[str, ...]]]:
-    """(column label, variable path) of each derivative, order 1 first: grad_x, d2f/dxdy, ..."""
-    labels = [(f"grad_{name}", (name,)) for name in wrt] if order >= 1 else []
-    paths: list[tuple[str, ...]] = [(name,) for name in wrt]
-    for _ in range(2, order + 1):
-        paths = [(*p, name) for p in paths for name in wrt]
-        labels.extend((label(p), p) for p in paths)
-    return labels

@@ -16,7 +16,8 @@ import numpy as np
 
 from .. import api
 from ..errors import DezeroError
-from .job import DELIMITERS, BatchError, column_labels
+from .job import DELIMITERS, BatchError
+from .names import column_labels, header_problem, output_columns
 from .rows import Guard, Rows, derivative_column, encode, row_record
 from .streams import blocks, line_cap, split_lines
 
@@ -30,6 +31,9 @@ def _is_number_text(texts: list[str]) -> bool:
     return joined.isascii() and not any(c in joined for c in "_yY")
 
 
+_PLAIN_ZEROS = frozenset(["0", "0.0", "-0", "-0.0", "+0", "0.", ".0", "0.00", "0e0"])
+
+
 def _column(texts: list[str], name: str, line0: int, errors: dict[int, str]) -> np.ndarray:
     """Parse one variable's cells to float64; a bad cell becomes an error for its row."""
     col = None
@@ -39,7 +43,12 @@ def _column(texts: list[str], name: str, line0: int, errors: dict[int, str]) -> 
         except ValueError:
             col = None
     if col is not None:
-        suspects = np.flatnonzero(np.isinf(col)).tolist()  # inf, or out of range like 1e400
+        # Read again as parse_value reads it: inf, or out of range like 1e400; and a zero not
+        # written as a plain zero, which may be an underflow like 1e-400.
+        suspects = np.flatnonzero(np.isinf(col)).tolist()
+        zeros = np.flatnonzero(col == 0.0).tolist()
+        if zeros:
+            suspects += [i for i in zeros if texts[i] not in _PLAIN_ZEROS]
     else:
         col, suspects = np.zeros(len(texts)), range(len(texts))
     for i in suspects:
@@ -78,11 +87,10 @@ def points(source, sink, delim, output_format, options, stats, progress) -> None
     except csv.Error as exc:  # a stray carriage return or NUL, say
         why = str(exc).split(" - ")[0]  # without csv's advice about universal-newline mode
         raise BatchError(f"the header line (line 1) is not valid CSV: {why}") from None
-    index = {}
-    for j, name in enumerate(header):
-        if name in program.variables and name in index:
-            raise BatchError(f"the header names column {name!r} twice")
-        index.setdefault(name, j)
+    problem = header_problem(header, program.variables, output_format)
+    if problem:
+        raise BatchError(problem)
+    index = {name: j for j, name in enumerate(header)}
     missing = [name for name in program.variables if name not in index]
     if missing:
         raise BatchError(
@@ -98,7 +106,7 @@ def points(source, sink, delim, output_format, options, stats, progress) -> None
     same = out_delim == delim
     guard = Guard(options.limits)
     line0 = 2
-    for block, long in blocks(source, cap, options.block_bytes):
+    for block, long, _ in blocks(source, cap, options.block_bytes):
         lines, bad = split_lines(block, long, cap)
         n = len(lines)
         errors: dict[int, str] = {i: f"line {line0 + i}: {why}" for i, why in bad.items()}
@@ -182,7 +190,7 @@ class _Writer:
         self.csv = None
 
     def write_header(self, same_text: str | None) -> None:
-        names = ["value", *(label for label, _ in self.labels), "error"]
+        names = output_columns(self.labels)
         if same_text is not None:
             self.sink.write(same_text + self.delim + self.delim.join(names) + "\n")
         else:
