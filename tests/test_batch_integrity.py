@@ -397,6 +397,7 @@ def _alone(line: str, number: int) -> dict:
     st.lists(st.tuples(st.integers(0, 11), st.sampled_from(["split", "glue", "comma"]))),
     st.sampled_from([1, 3, 50_000]),
 )
+@example([0, 0], [(0, "comma"), (0, "split")] + [(1, "split")] * 4, 1)  # a line of one space
 def test_lines_are_judged_alone_whatever_the_window(xs, edits, window):
     lines = [json.dumps({"id": i, "expr": "x", "x": x}) for i, x in enumerate(xs)]
     for where, how in edits:
@@ -416,8 +417,9 @@ def test_lines_are_judged_alone_whatever_the_window(xs, edits, window):
         assert record == _alone(line, i + 1)
         try:
             alone = json.loads(line)
-        except ValueError:
-            assert record["error"].startswith(f"line {i + 1}: not valid JSON")
+        except ValueError:  # a line of spaces alone is blank, as load says
+            why = "blank line" if not line.strip() else "not valid JSON"
+            assert record["error"].startswith(f"line {i + 1}: {why}")
         else:
             assert ("error" in record) == (not isinstance(alone, dict) or alone.keys() != {
                 "id", "expr", "x"})  # fmt: skip
