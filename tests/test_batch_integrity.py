@@ -21,12 +21,14 @@ from pathlib import Path
 
 import pytest
 from conftest import dezero_command, run_in_process
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from dezero_cli import api, batch, render
 from dezero_cli.batch import files, names
 from dezero_cli.batch.jsonlines import RawNumber, dumps, load
+
+pytestmark = pytest.mark.usefixtures("batch_path")  # each test on both paths
 
 DEZERO = dezero_command()  # a real process, as the harness runs one
 FAILED_1_OF_2 = "error: 1 of 2 records failed, the first on line 2 (see the error field)\n"

@@ -19,6 +19,7 @@ from __future__ import annotations
 from .job import (
     DELIMITERS,
     EXTENSIONS,
+    FAST_EXTRA,
     FORMATS,
     BatchError,
     BatchOptions,
@@ -26,7 +27,7 @@ from .job import (
     Progress,
     format_for,
 )
-from .points import points
+from .points import parquet_points, points
 from .records import records
 from .rows import compile_within
 
@@ -36,6 +37,7 @@ __all__ = [
     "BatchError",
     "BatchOptions",
     "BatchStats",
+    "check_formats",
     "compile_within",
     "format_for",
     "run",
@@ -50,19 +52,39 @@ def run(
     options: BatchOptions,
     progress: Progress | None = None,
 ) -> BatchStats:
-    """Evaluate every record of the binary stream `source`, writing to the text stream `sink`."""
-    if input_format not in FORMATS or output_format not in FORMATS:
-        raise BatchError(f"unknown format: choose from {', '.join(FORMATS)}")
+    """Evaluate every record of the binary stream `source`, writing to `sink`: a text stream,
+    or a binary one for Parquet. One input, one output: the unit a run over many files (one
+    process or many) repeats."""
+    check_formats(input_format, output_format, options.expr is not None)
     stats = BatchStats()
     if input_format == "jsonl":
-        if output_format != "jsonl":
-            raise BatchError("JSON Lines input can only be written as JSON Lines (jsonl)")
         records(source, sink, options, stats, progress)
+    elif input_format == "parquet":
+        parquet_points(source, sink, output_format, options, stats, progress)
     else:
-        if options.expr is None:
-            raise BatchError(
-                f"{input_format.upper()} input is a table of points: give the expression "
-                "with --expr (records with their own expressions are JSON Lines)"
-            )
         points(source, sink, DELIMITERS[input_format], output_format, options, stats, progress)
     return stats
+
+
+def check_formats(input_format: str, output_format: str, expr: bool) -> None:
+    """BatchError unless a run can read `input_format` and write `output_format`."""
+    if input_format not in FORMATS or output_format not in FORMATS:
+        raise BatchError(f"unknown format: choose from {', '.join(FORMATS)}")
+    if input_format == "jsonl" and output_format != "jsonl":
+        raise BatchError("JSON Lines input can only be written as JSON Lines (jsonl)")
+    if input_format == "parquet" and output_format != "parquet":
+        raise BatchError(
+            "Parquet input can only be written as Parquet (--output-format parquet, or -o "
+            "FILE.parquet)"
+        )
+    if input_format != "jsonl" and not expr:
+        raise BatchError(
+            f"{input_format.upper() if input_format != 'parquet' else 'Parquet'} input is a "
+            "table of points: give the expression with --expr (records with their own "
+            "expressions are JSON Lines)"
+        )
+    if "parquet" in (input_format, output_format):
+        try:
+            import pyarrow.parquet  # noqa: F401
+        except ImportError:
+            raise BatchError(f"Parquet needs pyarrow, not installed: {FAST_EXTRA}") from None
