@@ -1,11 +1,15 @@
 """One reference row per registered function: what the tests compare the engine with.
 
-Adding a function to the language is one class in dezero_cli/engine/functions.py and one row
-here. test_functions (forward against numpy, backward against central differences at the
-row's points), test_conformance (SymPy differentiates, mpmath evaluates, inside the row's
-domain) and test_properties (random expressions evaluated with the row's numpy) all draw from
-this table; a registered function without a row fails test_every_function_has_a_reference,
-naming it.
+Adding a function to the language is one class in the engine's rule table and one row here.
+test_functions (forward against numpy, backward against central differences at the row's
+points), test_conformance (SymPy differentiates, mpmath evaluates, inside the row's domain)
+and test_properties (random expressions evaluated with the row's numpy) all draw from this
+table; a registered function without a row fails test_every_function_has_a_reference, naming
+it.
+
+A function that takes a varying number of arguments has points of each length it is tested
+with; one whose first arguments must be written as numbers (`static_args`, as polygamma's n)
+is tested with the values its points give them.
 """
 
 from __future__ import annotations
@@ -37,6 +41,10 @@ class Reference:
     # that float64 can be held to the conformance tolerance there (mpmath values in)
     same_bits: Callable | None = None  # if not `exact`: numpy that gives dezero's very bits on
     # float64 scalars, for the property tests, which compare whole expressions to the last bit
+    near: Callable | None = None  # near(values, *args): the SymPy expression of the function
+    # near a point inside `domain`, given its arguments' values there (mpmath) and SymPy forms.
+    # For a function SymPy cannot differentiate as such (a kink, a jump, a branch): there it is
+    # the smooth piece the point is on, such as -u for abs(u) at u < 0.
 
     @property
     def name(self) -> str:
@@ -51,6 +59,10 @@ class Reference:
 def one(*xs: float) -> tuple[tuple[float, ...], ...]:
     """Points of a one-argument function."""
     return tuple((x,) for x in xs)
+
+
+def integer(k) -> sp.Integer:
+    return sp.Integer(int(k))
 
 
 WHOLE_LINE = one(-2.5, -0.7, 0.2, 1.1, 2.9)
@@ -106,6 +118,7 @@ ROWS = (
         abs,
         one(-2.5, -0.7, 0.2, 1.1),
         domain=lambda u: abs(u) >= 1e-6,  # away from the kink
+        near=lambda v, u: integer(mp.sign(v[0])) * u,
     ),
     Reference(
         ("sign",),
@@ -115,6 +128,7 @@ ROWS = (
         mp.sign,
         one(-2.5, -0.7, 0.2, 1.1),
         domain=lambda u: abs(u) >= 1e-6,  # away from the jump
+        near=lambda v, u: integer(mp.sign(v[0])),  # constant near the point
     ),
     Reference(
         ("sech",),
