@@ -8,12 +8,14 @@ table; a registered function without a row fails test_every_function_has_a_refer
 it.
 
 A function that takes a varying number of arguments has points of each length it is tested
-with; one whose first arguments must be written as numbers (`static_args`, as polygamma's n)
-is tested with the values its points give them.
+with; one whose first arguments must be written as numbers (`static_args`) is tested with the
+values its points give them.
 """
 
 from __future__ import annotations
 
+import functools
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -61,8 +63,35 @@ def one(*xs: float) -> tuple[tuple[float, ...], ...]:
     return tuple((x,) for x in xs)
 
 
+def elementwise(f: Callable) -> Callable:
+    """A function of Python floats made a function of float64 scalars and arrays."""
+    vectorized = np.vectorize(f, otypes=[np.float64])
+    return lambda *xs: vectorized(*xs)[()]
+
+
+def away_from_integers(u, gap=1e-6) -> bool:
+    return abs(u - mp.nint(u)) >= gap
+
+
+def apart(*us, gap=1e-6) -> bool:
+    """No two arguments within `gap` (relative beyond 1) of each other: no tie, no kink."""
+    return all(
+        abs(a - b) >= gap * max(1, abs(a), abs(b)) for i, a in enumerate(us) for b in us[i + 1 :]
+    )
+
+
 def integer(k) -> sp.Integer:
     return sp.Integer(int(k))
+
+
+def pick(values, args, index) -> sp.Expr:
+    """The argument at `index(values)`: the one a max, min or clip is equal to near them."""
+    return args[index(values)]
+
+
+def clip_index(values) -> int:
+    x, lo, hi = values
+    return 2 if lo > hi or x > hi else 1 if x < lo else 0
 
 
 WHOLE_LINE = one(-2.5, -0.7, 0.2, 1.1, 2.9)
@@ -174,6 +203,184 @@ ROWS += (
         lambda c, a, b: a if c != 0 else b,
         ((1.0, 0.3, 0.8), (-2.0, 1.3, 0.3), (0.0, 0.8, 1.3)),
         domain=lambda c, a, b: c == 0 or abs(c) >= 1e-6,  # away from the jump
+    ),
+)
+
+UNIT = one(-0.9, -0.3, 0.0, 0.4, 0.95)  # inside [-1, 1]
+PLANE = ((1.0, 2.0), (-0.7, 0.3), (0.5, -1.5), (-2.0, -0.4), (1e-3, 2.0))
+
+# Inverse trigonometric and hyperbolic functions, logarithms and powers (engine/elementary.py).
+ROWS += (
+    Reference(
+        ("asin",), np.arcsin, True, sp.asin, mp.asin, UNIT, domain=lambda u: abs(u) <= 1 - 1e-3
+    ),
+    Reference(
+        ("acos",), np.arccos, True, sp.acos, mp.acos, UNIT, domain=lambda u: abs(u) <= 1 - 1e-3
+    ),
+    Reference(("atan",), np.arctan, True, sp.atan, mp.atan, WHOLE_LINE),
+    Reference(
+        ("atan2",),
+        np.arctan2,
+        True,
+        sp.atan2,
+        mp.atan2,
+        PLANE,
+        # Away from the origin, and from the jump from pi to -pi across x < 0, y = 0.
+        domain=lambda y, x: mp.hypot(y, x) >= 1e-3 and (x > 0 or abs(y) >= 1e-6),
+    ),
+    Reference(("asinh",), np.arcsinh, True, sp.asinh, mp.asinh, WHOLE_LINE),
+    Reference(
+        ("acosh",),
+        np.arccosh,
+        True,
+        sp.acosh,
+        mp.acosh,
+        one(1.05, 1.5, 2.0, 3.7, 40.0),
+        domain=lambda u: u >= 1 + 1e-3,
+    ),
+    Reference(
+        ("atanh",),
+        np.arctanh,
+        True,
+        sp.atanh,
+        mp.atanh,
+        UNIT,
+        domain=lambda u: abs(u) <= 1 - 1e-3,
+    ),
+    Reference(
+        ("log2",),
+        np.log2,
+        True,
+        lambda u: sp.log(u, 2),
+        lambda u: mp.log(u, 2),
+        POSITIVE,
+        domain=lambda u: u >= 1e-3,
+    ),
+    Reference(
+        ("log10",),
+        np.log10,
+        True,
+        lambda u: sp.log(u, 10),
+        mp.log10,
+        POSITIVE,
+        domain=lambda u: u >= 1e-3,
+    ),  # fmt: skip
+    Reference(
+        ("log1p",),
+        np.log1p,
+        True,
+        lambda u: sp.log(1 + u),
+        mp.log1p,
+        one(-0.9, -0.3, 0.0, 0.5, 3.0),
+        domain=lambda u: u >= -1 + 1e-3,
+    ),
+    Reference(("expm1",), np.expm1, True, lambda u: sp.exp(u) - 1, mp.expm1, WHOLE_LINE),
+    Reference(
+        ("cbrt",),
+        np.cbrt,
+        True,
+        lambda u: sp.sign(u) * sp.Abs(u) ** sp.Rational(1, 3),  # real: SymPy's cbrt is not
+        lambda u: mp.sign(u) * mp.cbrt(abs(u)),
+        one(-8.0, -0.7, 0.2, 1.1, 27.0),
+        domain=lambda u: abs(u) >= 1e-3,  # the derivative has a pole at 0
+        near=lambda v, u: sp.cbrt(u) if v[0] > 0 else -sp.cbrt(-u),
+    ),
+    Reference(
+        ("hypot",),
+        elementwise(math.hypot),
+        False,
+        lambda a, b: sp.sqrt(a**2 + b**2),
+        mp.hypot,
+        PLANE,
+        domain=lambda a, b: mp.hypot(a, b) >= 1e-3,  # away from the cone's tip
+        same_bits=np.hypot,
+    ),
+)
+
+# Piecewise smooth functions (engine/piecewise.py): their domains keep away from the jumps,
+# kinks and ties, where `near` is the piece the point is on.
+ROWS += (
+    Reference(
+        ("floor",),
+        lambda x: np.floor(x) + 0.0,
+        True,
+        sp.floor,
+        mp.floor,
+        WHOLE_LINE,
+        domain=away_from_integers,
+        near=lambda v, u: integer(mp.floor(v[0])),
+    ),
+    Reference(
+        ("ceil",),
+        lambda x: np.ceil(x) + 0.0,
+        True,
+        sp.ceiling,
+        mp.ceil,
+        WHOLE_LINE,
+        domain=away_from_integers,
+        near=lambda v, u: integer(mp.ceil(v[0])),
+    ),
+    Reference(
+        ("round",),
+        lambda x: np.round(x) + 0.0,  # half to even, as numpy's round
+        True,
+        lambda u: sp.floor(u + sp.Rational(1, 2)),  # half up: the same away from the halves
+        mp.nint,
+        one(-2.3, -0.7, 0.2, 1.1, 2.9),  # no half
+        domain=lambda u: away_from_integers(u + mp.mpf(0.5)),
+        near=lambda v, u: integer(mp.nint(v[0])),
+    ),
+    Reference(
+        ("max",),
+        lambda *xs: np.max(np.broadcast_arrays(*xs), axis=0)[()],
+        False,
+        sp.Max,
+        max,
+        ((0.3, 1.2), (-0.7, -2.5), (2.0, 1.1, -0.4), (0.5, -1.0, 0.8)),
+        domain=apart,
+        near=lambda v, *args: pick(v, args, lambda v: v.index(max(v))),
+        same_bits=lambda *xs: functools.reduce(np.maximum, xs),  # max(+-0) is as numpy's
+    ),
+    Reference(
+        ("min",),
+        lambda *xs: np.min(np.broadcast_arrays(*xs), axis=0)[()],
+        False,
+        sp.Min,
+        min,
+        ((0.3, 1.2), (-0.7, -2.5), (2.0, 1.1, -0.4), (0.5, -1.0, 0.8)),
+        domain=apart,
+        near=lambda v, *args: pick(v, args, lambda v: v.index(min(v))),
+        same_bits=lambda *xs: functools.reduce(np.minimum, xs),
+    ),
+    Reference(
+        ("clip",),
+        np.clip,
+        True,
+        lambda x, lo, hi: sp.Min(sp.Max(x, lo), hi),
+        lambda x, lo, hi: min(max(x, lo), hi),
+        # Inside, below, above, and lo > hi (then hi).
+        ((0.5, 0.1, 1.0), (-0.7, -0.2, 1.0), (2.5, -1.0, 1.5), (0.2, 1.0, 0.5)),
+        domain=apart,
+        near=lambda v, *args: pick(v, args, clip_index),
+    ),
+    Reference(
+        ("relu",),
+        lambda x: np.maximum(x, 0.0),
+        True,
+        lambda u: sp.Max(u, 0),
+        lambda u: max(u, mp.mpf(0)),
+        one(-2.5, -0.7, 0.2, 1.1),
+        domain=lambda u: abs(u) >= 1e-6,  # away from the kink
+        near=lambda v, u: u if v[0] > 0 else sp.Integer(0),
+    ),
+    Reference(
+        ("softplus",),
+        lambda x: np.logaddexp(0.0, x),
+        False,
+        lambda u: sp.log(1 + sp.exp(u)),
+        lambda u: mp.log(1 + mp.exp(u)),
+        one(-6.0, -0.7, 0.0, 1.1, 30.0),
+        same_bits=lambda x: np.maximum(x, 0.0) + np.log1p(np.exp(-np.abs(x))),
     ),
 )
 

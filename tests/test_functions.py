@@ -125,6 +125,7 @@ def test_registry_names_and_arity():
         assert name.isidentifier() and name not in ("pi", "e"), name
         least, most = arity_range(name)
         assert 1 <= least <= (most or least)
+    assert arity_range("max") == arity_range("min") == (2, None)
 
 
 def test_seed_class_names():
@@ -303,7 +304,8 @@ def least_arity(name: str) -> int:
         call_text(name, points(name)[-1], ["x", "y", "x - 15"][: least_arity(name) - static(name)])
         for name in sorted(FUNCTIONS)
         if elementwise(name)
-    ],
+    ]
+    + ["max(x, y, x - 15)", "min(y, x - 15, x)"],
 )
 def test_scalar_and_vector_evaluation_agree_bit_for_bit(expr):
     # Batch mode evaluates many points as one vector; one point alone must give the very same
@@ -320,3 +322,22 @@ def test_scalar_and_vector_evaluation_agree_bit_for_bit(expr):
         np.testing.assert_array_equal(one.value, together.value[i], err_msg=str((i, xs[i], ys[i])))
         for name, g in one.grad.items():
             np.testing.assert_array_equal(g, together.grad[name][i], err_msg=str((name, i)))
+
+
+SYNTAX = "error: {message}\n  {line}\n  {caret}\n"
+
+
+@pytest.mark.parametrize(
+    ("text", "message", "column"),
+    [
+        ("atan2(x)", "atan2() takes 2 arguments, got 1", 0),
+        ("1 + max(x)", "max() takes at least 2 arguments, got 1", 4),  # no reduction: an error
+        ("min()", "min() takes at least 2 arguments, got 0", 0),
+        ("clip(x, 1)", "clip() takes 3 arguments, got 2", 0),
+        ("hypot(x, x, x)", "hypot() takes 2 arguments, got 3", 0),
+    ],
+)
+def test_argument_errors_point_at_the_call(text, message, column, dezero):
+    result = dezero("grad", text, "--x", "1", "--y", "2")
+    assert (result.code, result.stdout) == (2, "")
+    assert result.stderr == SYNTAX.format(message=message, line=text, caret=" " * column + "^")

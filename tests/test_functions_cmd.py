@@ -49,6 +49,11 @@ def test_json_row_exactly(dezero):
         "(warning)",
     }
     assert by_name["sin"]["convention"] is None
+    assert {key: by_name["max"][key] for key in ("parameters", "arity", "variadic")} == {
+        "parameters": ["a", "b", "..."],
+        "arity": 2,
+        "variadic": True,
+    }
     assert by_name["where"]["parameters"] == ["c", "a", "b"]
 
 
@@ -81,12 +86,24 @@ def text_conventions(text: str) -> dict[str, str]:
 def test_text_lines(dezero):
     result = dezero("functions")
     lines = result.stdout.splitlines()
-    assert lines[0] == "function        arity  derivative"
-    assert "log(x), ln(x)       1  1 / x" in lines
-    assert "dot(a, b)           2  d/da = b;  d/db = a" in lines
-    assert "square(x)           1  2 * x" in lines
+    assert lines[0] == "function         arity  derivative"
+    assert "log(x), ln(x)        1  1 / x" in lines
+    assert "dot(a, b)            2  d/da = b;  d/db = a" in lines
+    assert "square(x)            1  2 * x" in lines
+    assert "atan2(y, x)          2  d/dy = x / (x^2 + y^2);  d/dx = -y / (x^2 + y^2)" in lines
+    assert "max(a, b, ...)      2+  1 by the largest argument, 0 by the others" in lines
     assert len([line for line in lines if not line.startswith(" ")]) == 1 + len(classes())
     assert max(len(line) for line in lines) <= 100
+
+
+def test_text_puts_a_long_derivative_by_several_arguments_on_a_line_each(dezero):
+    lines = dezero("functions").stdout.splitlines()
+    clip = lines.index("clip(x, lo, hi)      3  d/dx = 1 where lo <= x <= hi, else 0;")
+    assert lines[clip + 1 : clip + 3] == [
+        "                        d/dlo = 1 where x < lo <= hi, else 0;",
+        "                        d/dhi = 1 where hi < x or hi < lo, else 0",
+    ]
+    assert lines[clip + 3].lstrip().startswith("convention: ")
 
 
 def test_text_shows_each_derivative_exactly(dezero):
@@ -102,21 +119,22 @@ def test_text_shows_each_convention_exactly(dezero):
 
 def test_text_convention_lines(dezero):
     lines = dezero("functions").stdout.splitlines()
-    square = lines.index("square(x)           1  2 * x")
-    assert lines[square + 1] == "sum(x)              1  1 for each element"  # no convention
+    square = lines.index("square(x)            1  2 * x")
+    assert lines[square + 1] == "sum(x)               1  1 for each element"  # no convention
     assert lines[square + 2] == (
-        "                       convention: sums the elements (per row in batch mode)"
+        "                        convention: sums the elements (per row in batch mode)"
     )
-    pow_ = lines.index("pow(a, b)           2  d/da = b * a^(b-1);  d/db = a^b * log(a)")
+    pow_ = lines.index("pow(a, b)            2  d/da = b * a^(b-1);  d/db = a^b * log(a)")
     assert lines[pow_ + 1 : pow_ + 6] == [
-        "                       convention: the same as a^b. A negative a only with an integer b:"
+        "                        convention: the same as a^b. A negative a only with an integer b:"
         " (-2)^3 is",
-        "                                   -8 with d/da = 12 (at every order), and d/db is nan"
+        "                                    -8 with d/da = 12 (at every order), and d/db is nan"
         " with a",
-        "                                   warning; 0^0 is 1; at a = 0 only, d/da is 0 where b ="
+        "                                    warning; 0^0 is 1; at a = 0 only, d/da is 0 where b ="
         " 0 and d/db",
-        "                                   is 0 where b >= 0 (x^0 has derivative 0 even at x = 0)",
-        "sech(x)             1  -sech(x) * tanh(x)",
+        "                                    is 0 where b >= 0 (x^0 has derivative 0 even at x ="
+        " 0)",
+        "relu(x)              1  1 where x > 0, else 0",
     ]
 
 
@@ -131,8 +149,8 @@ def test_a_new_function_appears_without_touching_the_cli(monkeypatch, dezero):
 
     monkeypatch.setitem(FUNCTIONS, "sine2", Sine2)
     lines = dezero("functions").stdout.splitlines()
-    sine2 = lines.index("sine2(x)            1  cos(x), again")
-    assert lines[sine2 + 1] == "                       convention: the same as sin"
+    sine2 = lines.index("sine2(x)             1  cos(x), again")
+    assert lines[sine2 + 1] == "                        convention: the same as sin"
 
 
 def readme_function_table(path: Path = README) -> list[dict[str, str]] | None:
