@@ -8,8 +8,8 @@ table; a registered function without a row fails test_every_function_has_a_refer
 it.
 
 A function that takes a varying number of arguments has points of each length it is tested
-with; one whose first arguments must be written as numbers (`static_args`) is tested with the
-values its points give them.
+with; one whose first arguments must be written as numbers (`static_args`, as polygamma's n)
+is tested with the values its points give them.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 import mpmath as mp
 import numpy as np
+import scipy.special as special
 import sympy as sp
 from powref import pow_reference
 
@@ -71,6 +72,11 @@ def elementwise(f: Callable) -> Callable:
 
 def away_from_integers(u, gap=1e-6) -> bool:
     return abs(u - mp.nint(u)) >= gap
+
+
+def away_from_poles(*us) -> bool:
+    """Each argument away from gamma's poles at 0, -1, -2, ..."""
+    return all(u > 1e-3 or away_from_integers(u, 1e-3) for u in us)
 
 
 def apart(*us, gap=1e-6) -> bool:
@@ -208,6 +214,7 @@ ROWS += (
 
 UNIT = one(-0.9, -0.3, 0.0, 0.4, 0.95)  # inside [-1, 1]
 PLANE = ((1.0, 2.0), (-0.7, 0.3), (0.5, -1.5), (-2.0, -0.4), (1e-3, 2.0))
+ACROSS_POLES = one(-2.5, -0.7, 0.2, 1.1, 4.5)  # on either side of gamma's poles
 
 # Inverse trigonometric and hyperbolic functions, logarithms and powers (engine/elementary.py).
 ROWS += (
@@ -381,6 +388,70 @@ ROWS += (
         lambda u: mp.log(1 + mp.exp(u)),
         one(-6.0, -0.7, 0.0, 1.1, 30.0),
         same_bits=lambda x: np.maximum(x, 0.0) + np.log1p(np.exp(-np.abs(x))),
+    ),
+)
+
+# Special functions (engine/special.py): the standard library's where it has them, else
+# scipy.special itself; mpmath is the independent reference of the conformance tests.
+ROWS += (
+    Reference(
+        ("erf",), elementwise(math.erf), False, sp.erf, mp.erf, WHOLE_LINE, same_bits=special.erf
+    ),
+    Reference(
+        ("erfc",),
+        elementwise(math.erfc),
+        False,
+        sp.erfc,
+        mp.erfc,
+        one(-2.5, -0.7, 0.2, 1.1, 6.0),
+        same_bits=special.erfc,
+    ),
+    Reference(
+        ("gamma",),
+        elementwise(math.gamma),
+        False,
+        sp.gamma,
+        mp.gamma,
+        ACROSS_POLES,
+        domain=away_from_poles,
+        same_bits=special.gamma,
+    ),
+    Reference(
+        ("lgamma",),
+        special.gammaln,  # math.lgamma differs by dozens of ulp near its zeros at 1 and 2
+        True,
+        lambda u: sp.log(sp.Abs(sp.gamma(u))),
+        lambda u: mp.log(abs(mp.gamma(u))),
+        ACROSS_POLES,
+        domain=away_from_poles,
+        near=lambda v, u: sp.log(integer(mp.sign(mp.gamma(v[0]))) * sp.gamma(u)),
+    ),
+    Reference(
+        ("digamma",),
+        special.digamma,
+        True,
+        sp.digamma,
+        mp.digamma,
+        ACROSS_POLES,
+        domain=away_from_poles,
+    ),
+    Reference(
+        ("polygamma",),
+        lambda n, x: np.asarray(special.polygamma(n, x))[()],
+        True,
+        sp.polygamma,
+        mp.polygamma,
+        ((0.0, 1.1), (1.0, 0.2), (1.0, -0.7), (2.0, 2.5), (3.0, 4.5)),  # n from 0 to 3
+        domain=lambda n, x: away_from_poles(x),
+    ),
+    Reference(
+        ("beta",),
+        special.beta,
+        True,
+        sp.beta,
+        mp.beta,
+        ((0.5, 1.5), (2.0, 3.0), (-0.7, 1.2), (1.1, 0.2), (4.5, 2.5)),
+        domain=lambda a, b: away_from_poles(a, b, a + b),
     ),
 )
 

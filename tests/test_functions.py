@@ -13,6 +13,7 @@ import re
 import mpmath as mp
 import numpy as np
 import pytest
+import scipy.special as special
 import sympy as sp
 from references import REFERENCES, ROWS, missing, reference
 
@@ -335,9 +336,30 @@ SYNTAX = "error: {message}\n  {line}\n  {caret}\n"
         ("min()", "min() takes at least 2 arguments, got 0", 0),
         ("clip(x, 1)", "clip() takes 3 arguments, got 2", 0),
         ("hypot(x, x, x)", "hypot() takes 2 arguments, got 3", 0),
+        ("polygamma(x)", "polygamma() takes 2 arguments, got 1", 0),
+        ("polygamma(1.5, x)", "argument 1 of polygamma() must be a non-negative integer", 10),
+        ("polygamma(-1, x)", "argument 1 of polygamma() must be a non-negative integer", 10),
+        ("polygamma(y, x)", "argument 1 of polygamma() must be a number", 10),
+        ("polygamma(1 + 1, x)", "argument 1 of polygamma() must be a number", 10),
     ],
 )
 def test_argument_errors_point_at_the_call(text, message, column, dezero):
     result = dezero("grad", text, "--x", "1", "--y", "2")
     assert (result.code, result.stdout) == (2, "")
     assert result.stderr == SYNTAX.format(message=message, line=text, caret=" " * column + "^")
+
+
+def test_polygamma_takes_its_order_as_a_number_written_any_way():
+    for text in ("polygamma(2, x)", "polygamma(2.0, x)", "polygamma(+2, x)", "polygamma((2), x)"):
+        assert float(api.evaluate(text, {"x": 1.5}).value) == float(special.polygamma(2, 1.5))
+    assert float(api.evaluate("polygamma(-0, x)", {"x": 1.5}).value) == special.digamma(1.5)
+
+
+def test_special_functions_import_scipy_only_when_used(dezero_process):
+    # Start-up is unchanged for expressions without them; the first one imports scipy.
+    for argv in (["grad", "sin(x)", "--x", "1"], ["eval", "max(x, 1) + floor(x)", "--x", "2"]):
+        proc, imported = dezero_process.imports(*argv)
+        assert proc.code == 0 and proc.stderr == ""
+        assert "numpy" in imported and "scipy" not in imported  # (numpy: so this can fail)
+    proc, imported = dezero_process.imports("grad", "erf(x)", "--x", "1")
+    assert proc.code == 0 and "scipy" in imported

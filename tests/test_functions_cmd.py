@@ -54,6 +54,12 @@ def test_json_row_exactly(dezero):
         "arity": 2,
         "variadic": True,
     }
+    polygamma = by_name["polygamma"]
+    assert (polygamma["parameters"], polygamma["arity"], polygamma["static_args"]) == (
+        ["n", "x"],
+        2,
+        1,
+    )
     assert by_name["where"]["parameters"] == ["c", "a", "b"]
 
 
@@ -92,6 +98,7 @@ def test_text_lines(dezero):
     assert "square(x)            1  2 * x" in lines
     assert "atan2(y, x)          2  d/dy = x / (x^2 + y^2);  d/dx = -y / (x^2 + y^2)" in lines
     assert "max(a, b, ...)      2+  1 by the largest argument, 0 by the others" in lines
+    assert "polygamma(n, x)      2  polygamma(n + 1, x)" in lines
     assert len([line for line in lines if not line.startswith(" ")]) == 1 + len(classes())
     assert max(len(line) for line in lines) <= 100
 

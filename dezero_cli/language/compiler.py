@@ -407,9 +407,11 @@ class _Emitter:
             for j in range(static):
                 a, p = arguments[j]
                 b = arguments[j + 1][0] if j + 1 < n else i
-                if b - a != 1 or r.records[a][0] != "number":
+                # A number, or a negated one (-1), which check_static may then refuse.
+                negated = b - a == 2 and r.records[a + 1][:2] == ("op", "neg")
+                if b - a != 1 + negated or r.records[a][0] != "number":
                     raise r.error(f"argument {j + 1} of {name}() must be a number", p)
-                value = float(r.records[a][1])
+                value = -float(r.records[a][1]) if negated else float(r.records[a][1])
                 problem = cls.check_static(j, value)
                 if problem:
                     raise r.error(f"argument {j + 1} of {name}() {problem}", p)
