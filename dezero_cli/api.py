@@ -18,7 +18,9 @@ from .engine.core import Config, Variable, no_grad, sum_to
 from .engine.functions import FUNCTIONS
 from .engine.higher import MAX_ENTRIES, MAX_ORDER, full_tensor, partials
 from .errors import DezeroError, ExpressionSyntaxError, ValueProblem
-from .language.compiler import compile_expression
+from .formula import generic_point, read_graph
+from .formula_text import Formulas
+from .language.compiler import CONSTANTS, compile_expression
 from .language.program import CALL, Program
 from .values import parse_value
 
@@ -27,6 +29,7 @@ __all__ = [
     "CheckResult",
     "DezeroError",
     "ExpressionSyntaxError",
+    "Formulas",
     "Program",
     "Result",
     "as_program",
@@ -35,6 +38,7 @@ __all__ = [
     "compile",
     "derivative_graph",
     "derivatives",
+    "diff",
     "evaluate",
     "grad",
     "label",
@@ -91,12 +95,19 @@ def check_values(program: Program, values: Mapping[str, object]) -> tuple[dict, 
             if isinstance(value, np.ndarray) and value.dtype == np.float64
             else np.asarray(value, dtype=np.float64)
         )
-    warnings = [
-        f"variable {name!r} is given but not used in the expression"
-        for name in values
-        if name not in program.variables
-    ]
+    warnings = [unused(name) for name in values if name not in program.variables]
     return arrays, warnings
+
+
+def unused(name: str) -> str:
+    """Why a value given for NAME is not used: NAME is a constant, or no variable of the
+    expression (a function's name can be one, where the expression does not call it)."""
+    if name in CONSTANTS:
+        return (
+            f"{name} is a constant ({CONSTANTS[name]!r}), not a variable: "
+            f"the value given for {name} is not used"
+        )
+    return f"variable {name!r} is given but not used in the expression"
 
 
 def select_wrt(program: Program, wrt: Iterable[str] | None) -> tuple[str, ...]:
@@ -253,6 +264,55 @@ def derivative_graph(
     return outputs
 
 
+def diff(
+    expr: str | Program,
+    values: Mapping[str, object] | None = None,
+    order: int = 1,
+    wrt: Iterable[str] | None = None,
+) -> Formulas:
+    """Every partial derivative up to `order` as a formula of the language.
+
+    The formula is the graph that double backprop records, read back and simplified (not a
+    second symbolic engine). Without values it is read at `formula.generic_point` and holds
+    wherever the expression is smooth; with values (one number each) it is the formula that
+    holds at that point.
+    """
+    program = as_program(expr)
+    generic = not values
+    if generic:
+        values = generic_point(program.variables)
+    else:
+        missing = [name for name in program.variables if name not in values]
+        if missing and not any(name in program.definitions for name in values):
+            raise ValueProblem(
+                f"no value for variable {missing[0]!r}: give every variable a value "
+                f"(--{missing[0]} VALUE), or none for the formula at a generic point"
+            )
+        given, _ = check_values(program, values)
+        for name, x in given.items():
+            if np.ndim(x):
+                raise ValueProblem(
+                    f"diff prints the formula at one point: give {name} one number, not "
+                    f"{np.size(x)}"
+                )
+    program, names, xs, given, warnings = _prepare(program, values, order, wrt)
+    # Every variable is recorded, also those not differentiated by: sin(y) must stay sin(y),
+    # not become the number it is at this point.
+    xs = {name: Variable(x.data, name) for name, x in xs.items()}
+    with np.errstate(all="ignore"):
+        y = run(program, xs)
+        wanted = [xs[name] for name in names]
+        levels = list(partials(y, wanted, order, keep_graph=True))
+        del y
+        keys = [key for level in levels for key in level]
+        dag, roots = read_graph([levels[len(key) - 1][key] for key in keys], xs)
+    nodes = [{} for _ in levels]
+    for key, node in zip(keys, roots):
+        nodes[len(key) - 1][tuple(names[i] for i in key)] = node
+    point = {name: float(x) for name, x in given.items()}
+    return Formulas(program.text, point, generic, names, nodes, dag, program.variables, warnings)
+
+
 def _prepare(expr, values, order, wrt, min_order: int = 1):
     if isinstance(order, bool) or not isinstance(order, int) or order < min_order:
         raise ValueProblem(f"the order must be a whole number of at least {min_order}, got {order}")
@@ -297,13 +357,19 @@ EPS, RTOL, ATOL = 1e-6, 1e-5, 1e-8
 
 @dataclass
 class Check:
-    """One variable: the two gradients, their differences, and which elements agree."""
+    """One variable: the two gradients, their differences, and which elements agree.
+
+    Where a step of the central difference left the expression's domain (f is finite at the
+    point but not at v + h or v - h), there is no central difference: `numeric`, `abs_error`
+    and `rel_error` are nan there, `ok` is False and `left_domain` True.
+    """
 
     backprop: np.ndarray
     numeric: np.ndarray
     abs_error: np.ndarray
-    rel_error: np.ndarray
+    rel_error: np.ndarray  # nan where undefined (an error that is nan or inf)
     ok: np.ndarray  # bool, elementwise
+    left_domain: np.ndarray  # bool, elementwise
 
 
 @dataclass
@@ -339,44 +405,82 @@ def check_gradient(
     program = as_program(expr)
     result = grad(program, values, wrt)
     checks = {}
+    warnings = list(result.warnings)
     points = pointwise(program, result.inputs)
     with np.errstate(all="ignore"):
         for name, backprop in result.grad.items():
-            numeric = _numeric(program, points, name, eps)
+            numeric, above, below = _numeric(program, points, name, eps, result.value)
             abs_error = np.abs(backprop - numeric)
             scale = np.maximum(np.abs(backprop), np.abs(numeric))
-            rel_error = np.where(scale > 0, abs_error / np.where(scale > 0, scale, 1.0), 0.0)
+            # 0 where both are 0; nan where the error is nan or inf (inf / inf): no fake 0.0.
+            rel_error = np.where(abs_error == 0, 0.0, abs_error / np.where(scale > 0, scale, 1.0))
             ok = (
                 np.isfinite(backprop)
                 & np.isfinite(numeric)
                 & (abs_error <= atol + rtol * np.abs(numeric))
             )
-            checks[name] = Check(backprop, numeric, abs_error, rel_error, ok)
-    return CheckResult(result, checks, eps, rtol, atol, list(result.warnings))
+            checks[name] = Check(backprop, numeric, abs_error, rel_error, ok, above | below)
+            if np.any(above | below):
+                warnings.append(_left_domain(name, points[name], eps, above, below))
+    return CheckResult(result, checks, eps, rtol, atol, warnings)
 
 
-def _numeric(program: Program, inputs: dict, name: str, eps: float) -> np.ndarray:
+def _left_domain(name: str, x: np.ndarray, eps: float, above, below) -> str:
+    """The warning for a variable whose central difference stepped out of the domain."""
+    where = np.flatnonzero(above | below)
+    i = np.unravel_index(where[0], np.shape(above))
+    index = "".join(f"[{j}]" for j in i)
+    point = float(np.broadcast_to(x, np.shape(above))[i])
+    sides = [side for side, out in (("- h", below[i]), ("+ h", above[i])) if out]
+    others = where.size - 1
+    more = f" (nor at {others} more element{'s' if others > 1 else ''})" if others else ""
+    return (
+        f"df/d{name}{index}: f is not finite at {name}{index} {' and '.join(sides)} "
+        f"({name}{index} = {point!r}, h = {eps * max(1.0, abs(point))!r}): the step left the "
+        f"domain, so there is no central difference{more}; check at a point at least h inside "
+        "the domain, or with a smaller --eps"
+    )
+
+
+def _numeric(program: Program, inputs: dict, name: str, eps: float, value: np.ndarray):
+    """The central difference by `name`, and where f(x + h), f(x - h) are not finite while f
+    is: (numeric, above, below), each of x's shape."""
     x = inputs[name]
     # The step scales with |x| (an absolute 1e-6 is below float64's resolution past |x| ~ 1e9,
     # and too coarse a probe past 1e4), and is divided by the distance actually stepped,
     # x + h and x - h rounded, so that rounding of the step itself does not count as error.
     h = eps * np.maximum(1.0, np.abs(x))
+    inside = np.isfinite(value)
 
     def at(shifted: np.ndarray) -> np.ndarray:
         xs = {n: Variable(shifted if n == name else v) for n, v in inputs.items()}
         with no_grad():
             return np.asarray(run(program, xs).data)
 
+    def out(f: np.ndarray) -> np.ndarray:
+        return inside & ~np.isfinite(f)
+
     if not mixing_functions(program):
         # Element i of the value depends on element i of x only (or on all of x when x is a
         # scalar), so one shift of every element at once gives every partial.
         up, down = x + h, x - h
-        diff = (at(up) - at(down)) / (up - down)
-        return diff if diff.shape == x.shape else sum_to(diff, x.shape)
-    out = np.empty_like(x)
+        f_up, f_down = at(up), at(down)
+        diff = (f_up - f_down) / (up - down)
+        if diff.shape == x.shape:
+            return diff, out(f_up), out(f_down)
+        return (
+            sum_to(diff, x.shape),
+            sum_to(out(f_up).astype(float), x.shape) > 0,
+            sum_to(out(f_down).astype(float), x.shape) > 0,
+        )
+    numeric = np.empty_like(x)
+    above = np.zeros(x.shape, dtype=bool)
+    below = np.zeros(x.shape, dtype=bool)
     for i in np.ndindex(x.shape):
         up, down = x.copy(), x.copy()
         up[i] += h[i]
         down[i] -= h[i]
-        out[i] = np.sum(at(up) - at(down)) / (up[i] - down[i])
-    return out
+        f_up, f_down = at(up), at(down)
+        numeric[i] = np.sum(f_up - f_down) / (up[i] - down[i])
+        above[i], below[i] = np.any(out(f_up)), np.any(out(f_down))
+    return numeric, above, below

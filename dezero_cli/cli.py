@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 
 import click
 
@@ -20,37 +21,54 @@ from .options import (
     ExpressionCommand,
     UserError,
     collect_values,
+    digits_option,
     expr_argument,
     format_option,
     limit_options,
-    option_hint,
     output_options,
     printable,
-    read_expression,
+    read_program,
+    tell,
     use_color,
     var_option,
     warn,
     wrt_option,
 )
+from .output import (
+    Guarded,
+    OutputFailed,
+    ReaderGone,
+    discard,
+    guard,
+    is_terminal,
+    terminal_width,
+)
 
 
-def emit(ctx: click.Context, result, fmt: str, quiet: bool) -> None:
+def emit(result, fmt: str, quiet: bool, digits: int | None) -> None:
+    """Warnings to stderr, then the result: JSON, bare numbers, plain text when piped (every
+    digit), or laid out for the terminal (rich; rounded with --digits, coloured unless
+    NO_COLOR)."""
     from . import render
 
     for message in result.warnings:
-        if "given but not used" in message:  # a variable nobody uses may be a mistyped option
-            message += option_hint(ctx, message.split("'")[1])
         warn(message)
     if fmt == "json":
         sys.stdout.write(render.render_json(result))
     elif quiet:
         sys.stdout.write(render.render_quiet(result))
-    elif use_color(sys.stdout):
-        from rich.console import Console
-
-        Console(highlight=False).print(render.render_rich(result))
+    elif is_terminal(sys.stdout):
+        console = terminal_console()
+        console.print(render.render_rich(result, console.width, digits))
     else:
         sys.stdout.write(render.render_text(result))
+
+
+def terminal_console():
+    """A rich Console on standard output, with colours only where they are wanted."""
+    from rich.console import Console
+
+    return Console(highlight=False, color_system="auto" if use_color(sys.stdout) else None)
 
 
 class DezeroGroup(click.Group):
@@ -89,7 +107,7 @@ def cli(debug: bool) -> None:
     help="Also print every partial derivative up to order N, at most 100 (double backprop).",
 )
 @click.pass_context
-def grad(ctx, expr, var_options, fmt, quiet, wrt, order):
+def grad(ctx, expr, var_options, fmt, quiet, digits, wrt, order):
     """Print the value of EXPR and its derivative by each variable.
 
     Give each variable with --NAME VALUE; a VALUE of 1,2,3 evaluates elementwise.
@@ -104,19 +122,20 @@ def grad(ctx, expr, var_options, fmt, quiet, wrt, order):
     """
     from . import api
 
-    values = collect_values(ctx, var_options)
+    program = read_program(expr)
+    values = collect_values(ctx, var_options, program)
     if order is None:
-        result = api.grad(read_expression(expr), values, wrt)
+        result = api.grad(program, values, wrt)
     else:
-        result = api.derivatives(read_expression(expr), values, order, wrt)
-    emit(ctx, result, fmt, quiet)
+        result = api.derivatives(program, values, order, wrt)
+    emit(result, fmt, quiet, digits)
 
 
 @cli.command("eval", cls=ExpressionCommand)
 @output_options
 @limit_options(graph=False)
 @click.pass_context
-def eval_(ctx, expr, var_options, fmt, quiet):
+def eval_(ctx, expr, var_options, fmt, quiet, digits):
     """Print the value of EXPR, computed without building a graph.
 
     \b
@@ -126,9 +145,10 @@ def eval_(ctx, expr, var_options, fmt, quiet):
     """
     from . import api
 
-    values = collect_values(ctx, var_options)
-    result = api.evaluate(read_expression(expr), values)
-    emit(ctx, result, fmt, quiet)
+    program = read_program(expr)
+    values = collect_values(ctx, var_options, program)
+    result = api.evaluate(program, values)
+    emit(result, fmt, quiet, digits)
 
 
 @cli.command(cls=ExpressionCommand)
@@ -165,10 +185,11 @@ def graph(ctx, expr, var_options, output, order, wrt, verbose):
     from .engine.dot import get_dot_graph
     from .graphviz import output_kind, write_graph
 
-    values = collect_values(ctx, var_options)
     if output is not None:
         output_kind(output)  # a bad extension fails before any work
-    outputs = derivative_graph(read_expression(expr), values, order, wrt)
+    program = read_program(expr)
+    values = collect_values(ctx, var_options, program)
+    outputs = derivative_graph(program, values, order, wrt)
     text = get_dot_graph(outputs, verbose=verbose)
     if output is None:
         sys.stdout.write(text)
@@ -180,13 +201,14 @@ def graph(ctx, expr, var_options, output, order, wrt, verbose):
 @expr_argument
 @var_option
 @format_option
+@digits_option
 @wrt_option("Comma-separated variables to check.")
 @click.option("--eps", type=float, default=1e-6, show_default=True, help="Central-difference step.")
 @click.option("--rtol", type=float, default=1e-5, show_default=True, help="Relative tolerance.")
 @click.option("--atol", type=float, default=1e-8, show_default=True, help="Absolute tolerance.")
 @limit_options()
 @click.pass_context
-def check(ctx, expr, var_options, fmt, wrt, eps, rtol, atol):
+def check(ctx, expr, var_options, fmt, digits, wrt, eps, rtol, atol):
     """Check backprop gradients against central differences.
 
     Each element agrees when |backprop - numeric| <= atol + rtol * |numeric|;
@@ -199,12 +221,15 @@ def check(ctx, expr, var_options, fmt, wrt, eps, rtol, atol):
     from . import render
     from .api import check_gradient
 
-    values = collect_values(ctx, var_options)
-    outcome = check_gradient(read_expression(expr), values, eps, rtol, atol, wrt)
+    program = read_program(expr)
+    values = collect_values(ctx, var_options, program)
+    outcome = check_gradient(program, values, eps, rtol, atol, wrt)
     for message in outcome.warnings:
         warn(message)
     if fmt == "json":
         sys.stdout.write(render.render_check_json(outcome))
+    elif is_terminal(sys.stdout):
+        sys.stdout.write(render.render_check_text(outcome, terminal_width(sys.stdout), digits))
     else:
         sys.stdout.write(render.render_check_text(outcome))
     if not outcome.ok:
@@ -225,6 +250,8 @@ def functions(fmt):
     rows = render.function_rows()
     if fmt == "json":
         sys.stdout.write(render.render_functions_json(rows))
+    elif is_terminal(sys.stdout):
+        sys.stdout.write(render.render_functions_text(rows, terminal_width(sys.stdout)))
     else:
         sys.stdout.write(render.render_functions_text(rows))
 
@@ -288,15 +315,19 @@ def batch(
         fail_fast=fail_fast,
         limits=limits,
     )
+    started = time.monotonic()
     with (
         _open_input(input_path) as source,
         _open_output(output_path) as sink,
-        _batch_progress() as progress,
+        _batch_progress(source, to_stdout=output_path in (None, "-")) as progress,
     ):
         stats = batch_lib.run(source, sink, fmt_in, fmt_out, options, progress)
     _report_warnings(stats.warnings)
     if stats.records == 0:
         warn("the input has no records: nothing to evaluate")
+    if is_terminal(sys.stderr):  # a person is watching: say what was done
+        seconds = time.monotonic() - started
+        tell(f"batch: {stats.records:,} rows, {stats.failed:,} failed, {seconds:.2f} s")
     if stats.failed:
         if stats.stopped:
             message = f"stopped at the first bad record, line {stats.first_error}"
@@ -305,9 +336,62 @@ def batch(
                 f"{stats.failed} of {stats.records} records failed, the first on line "
                 f"{stats.first_error} (see the error field)"
             )
-        click.echo(f"error: {message}", err=True)
+        tell(f"error: {message}")
         return EXIT_FAILED
     return EXIT_OK
+
+
+@cli.command(cls=ExpressionCommand)
+@expr_argument
+@var_option
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "latex"]),
+    default="text",
+    show_default=True,
+    help="Output format: text in the expression language, JSON, or LaTeX.",
+)
+@wrt_option()
+@click.option(
+    "--order",
+    type=click.IntRange(min=1),
+    metavar="N",
+    help="Every partial derivative up to order N, at most 100 (double backprop).",
+)
+@limit_options()
+@click.pass_context
+def diff(ctx, expr, var_options, fmt, wrt, order):
+    """Print the derivative of EXPR as a formula, read off the graph that backprop records.
+
+    Without values the formula is read at a generic point and holds wherever EXPR
+    is smooth; with --NAME VALUE for every variable it is the formula that holds
+    there. A part used more than once is named on a line above (t1 = ...). The
+    JSON texts are complete expressions that `dezero eval` accepts.
+
+    \b
+    Example:
+        $ dezero diff "square(exp(square(x)))"
+        # holds wherever the expression is smooth (generic point x = 0.8090169943749475)
+        df/dx = 4*x*exp(x^2)^2
+    """
+    from . import api, render
+
+    program = read_program(expr)
+    values = collect_values(ctx, var_options, program)
+    formulas = api.diff(program, values, 1 if order is None else order, wrt)
+    for message in formulas.warnings:
+        warn(message)
+    if fmt == "json":
+        sys.stdout.write(render.render_diff_json(formulas, orders=order is not None))
+    elif fmt == "latex":
+        sys.stdout.write(render.render_diff_latex(formulas))
+    elif use_color(sys.stdout):
+        from rich.console import Console
+
+        Console(highlight=False, soft_wrap=True).print(render.render_diff_rich(formulas))
+    else:
+        sys.stdout.write(render.render_diff_text(formulas))
 
 
 def _open_input(path: str):
@@ -327,45 +411,85 @@ def _open_output(path: str | None):
     if path is None or path == "-":
         return contextlib.nullcontext(sys.stdout)
     try:
-        return open(path, "w", encoding="utf-8", newline="")  # noqa: SIM115
+        file = open(path, "w", encoding="utf-8", newline="")  # noqa: SIM115
     except OSError as exc:
         raise UserError(f"cannot write {path}: {exc.strerror}") from None
+    return Guarded(file, path)  # closed by the caller's with
 
 
-def _batch_progress():
-    """A rich progress display on stderr when it is a terminal; otherwise nothing."""
+def _batch_progress(source, to_stdout: bool):
+    """A progress line on stderr when it is a terminal, and neither the output nor the input
+    is one (the line would overwrite rows as they are shown, or lines being typed)."""
     import contextlib
 
-    if not sys.stderr.isatty():
+    if (
+        not is_terminal(sys.stderr)
+        or (to_stdout and is_terminal(sys.stdout))
+        or is_terminal(source)
+    ):
         return contextlib.nullcontext(None)
-    return _RichProgress()
+    return _RichProgress(source)
 
 
 class _RichProgress:
+    """Rows and rows/s; for a file, also the share of its bytes read and the time left."""
+
+    def __init__(self, source):
+        self.source = source
+        self.start, self.size = _file_span(source)
+
     def __enter__(self):
         from rich.console import Console
-        from rich.progress import Progress, TextColumn, TimeElapsedColumn
+        from rich.progress import (
+            BarColumn,
+            Progress,
+            TaskProgressColumn,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
 
-        self.progress = Progress(
-            TextColumn("{task.completed:,} rows"),
+        columns = [
+            TextColumn("{task.fields[rows]:,} rows"),
             TextColumn("{task.fields[rate]} rows/s"),
-            TimeElapsedColumn(),
+        ]
+        if self.size is None:  # a pipe: how much is to come is unknown
+            columns.append(TimeElapsedColumn())
+        else:
+            columns += [BarColumn(), TaskProgressColumn(), TextColumn("ETA"), TimeRemainingColumn()]
+        self.progress = Progress(
+            *columns,
             console=Console(stderr=True),
             redirect_stdout=False,
             redirect_stderr=False,
             transient=True,
         )
         self.progress.__enter__()
-        self.task = self.progress.add_task("batch", total=None, rate="-")
+        self.task = self.progress.add_task("batch", total=self.size, rows=0, rate="-")
         return self.update
 
     def update(self, done: int) -> None:
         elapsed = self.progress.tasks[0].elapsed or 0.0
         rate = f"{done / elapsed:,.0f}" if elapsed > 0 else "-"
-        self.progress.update(self.task, completed=done, rate=rate)
+        read = None if self.size is None else self.source.tell() - self.start
+        self.progress.update(self.task, completed=read, rows=done, rate=rate)
 
     def __exit__(self, *exc):
         return self.progress.__exit__(*exc)
+
+
+def _file_span(source) -> tuple[int, int | None]:
+    """(where reading starts, bytes to read) for a regular file; (0, None) for a pipe."""
+    import stat
+
+    try:
+        info = os.fstat(source.fileno())
+        if stat.S_ISREG(info.st_mode):
+            start = source.tell()
+            return start, max(info.st_size - start, 0)
+    except (AttributeError, OSError, ValueError):
+        pass
+    return 0, None
 
 
 def _report_warnings(warnings: list, limit: int = 20) -> None:
@@ -385,8 +509,7 @@ class Interrupted(click.ClickException):
 def quiet_broken_pipe() -> int:
     """The reader went away (`| head`): stop quietly, and keep Python from complaining again
     when it flushes stdout at exit."""
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, sys.stdout.fileno())
+    discard(sys.stdout)
     return EXIT_OK
 
 
@@ -394,10 +517,18 @@ def main(argv: list[str] | None = None) -> int:
     """Run the CLI; map every failure to one `error:` line and a documented exit status."""
     args = sys.argv[1:] if argv is None else list(argv)
     debug = "--debug" in args or bool(os.environ.get("DEZERO_DEBUG"))
+    stdout = sys.stdout
+    sys.stdout = guard(stdout)  # a failed write is OutputFailed, wherever it happens
     try:
-        code = cli.main(args, prog_name="dezero", standalone_mode=False)
+        code = _run(args)
         sys.stdout.flush()
-        return code if isinstance(code, int) else EXIT_OK
+        return code
+    except (ReaderGone, BrokenPipeError):
+        discard(stdout)
+        return EXIT_OK
+    except OutputFailed as exc:
+        discard(stdout)  # what is still buffered would fail again at exit
+        return _fail(exc.message, exc.exit_code)
     except click.exceptions.Abort:
         return _fail("interrupted", EXIT_INTERRUPTED)
     except KeyboardInterrupt:
@@ -407,8 +538,6 @@ def main(argv: list[str] | None = None) -> int:
         if isinstance(exc, click.UsageError) and exc.ctx is not None:
             message += f" (see '{exc.ctx.command_path} --help')"
         return _fail(message, exc.exit_code)
-    except BrokenPipeError:
-        return quiet_broken_pipe()
     except Exception as exc:
         from .errors import DezeroError
 
@@ -421,11 +550,23 @@ def main(argv: list[str] | None = None) -> int:
             "details, and please report it)",
             EXIT_INTERNAL,
         )
+    finally:
+        sys.stdout = stdout
+
+
+def _run(args: list[str]) -> int:
+    try:
+        code = cli.main(args, prog_name="dezero", standalone_mode=False)
+    except click.exceptions.NoArgsIsHelpError as exc:  # bare `dezero`: the help, as --help
+        click.echo(exc.ctx.get_help())
+        return EXIT_OK
+    return code if isinstance(code, int) else EXIT_OK
 
 
 def _fail(message: str, code: int, context=None) -> int:
-    lines = [f"error: {printable(message)}"]
-    if context is not None:
-        lines.extend(f"  {line}" for line in context())
-    click.echo("\n".join(lines), err=True)
+    lines = []
+    if context is not None:  # the expression around the error, cut to fit a terminal
+        width = terminal_width(sys.stderr) - 8 if is_terminal(sys.stderr) else 72
+        lines = [f"  {line}" for line in context(max(width, 20))]
+    tell(f"error: {printable(message)}", lines)
     return code

@@ -7,6 +7,7 @@ import shutil
 import subprocess
 
 from .errors import DezeroError
+from .output import Guarded
 
 RENDERED = ("png", "svg", "pdf")
 TEXT = ("dot", "gv")
@@ -28,11 +29,16 @@ def output_kind(path: str) -> str:
 
 
 def write_graph(dot_text: str, path: str) -> None:
-    """Write `dot_text` to `path`, through Graphviz when the extension asks for a picture."""
+    """Write `dot_text` to `path`, through Graphviz when the extension asks for a picture.
+
+    A path that cannot be opened is an unusable argument (exit 2); a file that opened but
+    could not be written (a full disk) is OutputFailed (exit 74), as for standard output.
+    """
     kind = output_kind(path)
     try:
         if kind == "dot":
-            with open(path, "w", encoding="utf-8") as out:
+            out = Guarded(open(path, "w", encoding="utf-8"), repr(path))  # noqa: SIM115
+            with out:
                 out.write(dot_text)
             return
         program = shutil.which("dot")

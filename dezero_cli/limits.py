@@ -33,12 +33,15 @@ class Limits:
 
 
 def check_expression_size(text: str, limits: Limits) -> None:
-    """Refuse an expression longer or deeper than the limits, before any work on it."""
+    """Refuse an expression longer or deeper than the limits, before any work on it. Length is
+    in characters, not counting whitespace around the expression (as for standard input)."""
     if limits.max_length is not None and len(text) > limits.max_length:
-        raise LimitExceeded(
-            f"the expression is {len(text)} characters long, more than the limit of "
-            f"{limits.max_length} (--max-length)"
-        )
+        length = len(text.strip())  # whitespace around the expression does not count
+        if length > limits.max_length:
+            raise LimitExceeded(
+                f"the expression is {length} characters long, more than the limit of "
+                f"{limits.max_length} (--max-length)"
+            )
     if limits.max_depth is not None and text.count("(") > limits.max_depth:
         depth = nesting_depth(text)
         if depth > limits.max_depth:

@@ -25,51 +25,57 @@ class UserError(click.ClickException):
 class ExpressionCommand(click.Command):
     """A command that takes `--NAME VALUE` for any variable NAME besides its own options.
 
-    The pairs are taken out before Click parses, so a value such as `-1e-3` is never read as
-    a short option. A bare `--` ends them. An expression that starts with `-` (`-x^2`) is
-    passed on as the argument, not read as an unknown short option.
+    Each argument is, from left to right, the first of these that fits:
+
+    1. `--`: every argument after it is positional.
+    2. One of the command's own options, written whole (`-q`, `-h`, `--format json`,
+       `--format=json`, `-v x=1`, `-vx=1`), with its value: the next argument, whatever it is.
+    3. `--NAME VALUE` or `--NAME=VALUE` with NAME starting with a letter or `_`: a variable's
+       value, which may start with a dash (`--x -1`). After EXPR, any `--TEXT` is taken so.
+    4. Anything else is positional. The first positional argument is EXPR, so an expression
+       that starts with a dash is never an option (`-v*t`, `-h*x`, `--2`, `-x`, `-1`), unless
+       it is written exactly as one of the command's options (`-h`) or starts with `--` and a
+       letter (`--x`): those go after `--`.
     """
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         options = [p for p in self.get_params(ctx) if isinstance(p, click.Option)]
         own = {opt for p in options for opt in p.opts + p.secondary_opts}
         takes_value = {opt for p in options if not p.is_flag for opt in p.opts + p.secondary_opts}
-        short_letters = {opt[1] for opt in own if len(opt) == 2 and opt[1] != "-"}
-        rest: list[str] = []
-        dashed: list[str] = []  # arguments starting with '-' that are no option of ours
-        pairs: list[tuple[str, str]] = []
+        known: list[str] = []  # our own options with their values, for Click to parse
+        positional: list[str] = []
+        pairs: list[tuple[str, str | None]] = []  # (NAME, VALUE or None when none followed)
         i = 0
         while i < len(args):
             arg = args[i]
             i += 1
             if arg == "--":
-                rest.extend(args[i - 1 :])
+                positional.extend(args[i:])
                 break
             if arg == "--debug":
                 continue  # the group's option, honoured by main() wherever it is written
             if (
-                arg[:1] == "-"
-                and arg[1:2] not in ("", "-")
-                and arg[1] not in short_letters
-                and (not rest or rest[-1] not in takes_value)
+                arg in own
+                or (arg[:2] == "--" and arg.partition("=")[0] in own)
+                or _attached_variable(arg, takes_value)
             ):
-                dashed.append(arg)
+                known.append(arg)
+                if arg in takes_value and i < len(args):
+                    known.append(args[i])
+                    i += 1
                 continue
-            name, eq, value = arg[2:].partition("=")
-            if not arg.startswith("--") or not name or f"--{name}" in own:
-                rest.append(arg)
+            if arg[:2] == "--" and (_starts_name(arg[2:]) or (positional and arg[2:])):
+                name, eq, value = arg[2:].partition("=")
+                if not eq:
+                    value = None
+                    if i < len(args) and not _is_long_option(args[i]):
+                        value = args[i]
+                        i += 1
+                pairs.append((name, value))
                 continue
-            if not eq:
-                if i >= len(args) or _is_long_option(args[i]):
-                    raise UserError(f"--{name} needs a value")
-                value = args[i]
-                i += 1
-            pairs.append((name, value))
-        if dashed:
-            at = rest.index("--") + 1 if "--" in rest else len(rest)
-            rest[at:at] = dashed if "--" in rest else ["--", *dashed]
+            positional.append(arg)
         ctx.meta[VALUES_KEY] = pairs
-        return super().parse_args(ctx, rest)
+        return super().parse_args(ctx, [*known, "--", *positional])
 
     def invoke(self, ctx: click.Context):
         """Run the command under its resource limits (graph size, time)."""
@@ -90,17 +96,43 @@ class ExpressionCommand(click.Command):
                 gc.enable()
 
 
+def _starts_name(text: str) -> bool:
+    return text[:1].isalpha() or text[:1] == "_"
+
+
 def _is_long_option(arg: str) -> bool:
     """`--y` or `--y=1` (never a value); `--`, `-1` and `-.5` can be values."""
-    return arg.startswith("--") and (arg[2:3].isalpha() or arg[2:3] == "_")
+    return arg.startswith("--") and _starts_name(arg[2:])
 
 
-def collect_values(ctx: click.Context, var_options: tuple[str, ...]) -> dict:
-    """Every `--NAME VALUE` and `-v NAME=VALUE`, parsed to float64 arrays."""
+def _attached_variable(arg: str, takes_value: set[str]) -> bool:
+    """`-vNAME=VALUE`: a short option with its value attached, when that value has the form
+    NAME=VALUE (so `-v*t` and `-vx` stay expressions)."""
+    name, eq, _ = arg[2:].partition("=")
+    return arg[:2] in takes_value and arg[:2] != "--" and bool(eq) and name.isidentifier()
+
+
+def collect_values(ctx: click.Context, var_options: tuple[str, ...], program) -> dict:
+    """Every `--NAME VALUE` and `-v NAME=VALUE`, parsed to float64 arrays.
+
+    A `--NAME` that is a name of the expression `program` (a variable, or a definition, which
+    api refuses a value) is always taken as that name. One that is not, and is a near miss of
+    one of the command's options (`--oder`), is an error: it was meant as that option, and
+    running without it would mislead.
+    """
     from .api import parse_value
-    from .errors import DezeroError
 
-    pairs = list(ctx.meta.get(VALUES_KEY, []))
+    names = {*program.variables, *program.definitions}
+    pairs = []
+    for name, value in ctx.meta.get(VALUES_KEY, []):
+        if name not in names:
+            meant = _meant_option(ctx, name)
+            if meant or "-" in name:  # `--max-nodez`, `--no-such`: no variable has a dash
+                hint = f" (did you mean --{meant}?)" if meant else ""
+                raise UserError(f"no such option --{name}{hint}")
+        if value is None:
+            raise UserError(f"--{name} needs a value")
+        pairs.append((name, value))
     for item in var_options:
         name, eq, value = item.partition("=")
         if not eq:
@@ -112,12 +144,26 @@ def collect_values(ctx: click.Context, var_options: tuple[str, ...]) -> dict:
             raise UserError(f"{name!r} is not a variable name (letters, digits and _)")
         if name in values:
             raise UserError(f"variable {name!r} is given twice")
-        try:
-            values[name] = parse_value(value, name)
-        except DezeroError as exc:  # `--formt json`: most likely a mistyped option
-            exc.message += option_hint(ctx, name)
-            raise
+        values[name] = parse_value(value, name)
     return values
+
+
+def _meant_option(ctx: click.Context, name: str) -> str | None:
+    """The option of the command (or `debug`) that NAME misspells: at most 2 edits away, and
+    fewer edits than NAME has letters (`--t` is no misspelling of `--wrt`)."""
+    from .spelling import closest
+
+    params = [p for p in ctx.command.get_params(ctx) if isinstance(p, click.Option)]
+    options = [opt[2:] for p in params for opt in p.opts + p.secondary_opts if opt[:2] == "--"]
+    options.append("debug")
+    return closest(name, options, min(2, len(name) - 1))
+
+
+def read_program(expr: str):
+    """EXPR (or standard input for `-`) compiled: a syntax error comes before any value's."""
+    from .api import compile
+
+    return compile(read_expression(expr))
 
 
 def read_expression(expr: str) -> str:
@@ -131,38 +177,78 @@ def read_expression(expr: str) -> str:
     return text
 
 
-def _read_stdin(max_length: int | None) -> str:
+def _read_stdin(max_length: int | None, block: int = 1 << 16) -> str:
+    """Standard input as text, stripped. Counted as argv is (characters, without the whitespace
+    around them), and refused as soon as it is longer than `max_length`: read past the limit by
+    one block at most, and whitespace after it held as a count, not as text."""
+    import codecs
+
     stream = getattr(sys.stdin, "buffer", sys.stdin)
     if stream is None:
         raise UserError("standard input is closed: give the expression as an argument")
-    try:
-        # One byte past the limit is enough to know it is too long, without reading it all.
-        data = stream.read() if max_length is None else stream.read(max_length + 1)
-    except OSError as exc:
-        raise UserError(f"cannot read standard input: {exc.strerror or exc}") from None
-    if isinstance(data, str):
-        data = data.encode("utf-8", "surrogateescape")
-    if max_length is not None and len(data) > max_length:
-        raise UserError(
-            f"the expression on standard input is longer than the limit of {max_length} "
-            "characters (--max-length)"
-        )
-    try:
-        text = data.decode("utf-8").strip()
-    except UnicodeDecodeError as exc:
-        message = f"the expression on standard input is not UTF-8 (byte {exc.start})"
-        raise UserError(message) from None
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    parts: list[str] = []
+    read = length = trailing = (
+        0  # bytes read; characters from the first non-space; spaces at the end
+    )
+    while True:
+        try:
+            data = stream.read(block)
+        except OSError as exc:
+            raise UserError(f"cannot read standard input: {exc.strerror or exc}") from None
+        if isinstance(data, str):
+            data = data.encode("utf-8", "surrogateescape")
+        held = len(decoder.getstate()[0])  # bytes of a character cut at the last block's end
+        try:
+            text = decoder.decode(data, final=not data)
+        except UnicodeDecodeError as exc:
+            at = read - held + exc.start
+            raise UserError(f"the expression on standard input is not UTF-8 (byte {at})") from None
+        read += len(data)
+        if not length:
+            text = text.lstrip()
+        if text:
+            body = text.rstrip()
+            trailing = len(text) - len(body) if body else trailing + len(text)
+            length += len(text)
+            if max_length is not None and length - trailing > max_length:
+                raise UserError(
+                    f"the expression on standard input is longer than the limit of {max_length} "
+                    "characters (--max-length)"
+                )
+            if body or max_length is None or trailing <= max_length:
+                parts.append(text)  # past the limit, spaces only count: more text is too long
+        if not data:
+            break
+    text = "".join(parts).rstrip()
     if not text:
         raise UserError("standard input is empty: expected an expression")
     return text
 
 
 def use_color(stream) -> bool:
-    return stream.isatty() and "NO_COLOR" not in os.environ and os.environ.get("TERM") != "dumb"
+    from .output import is_terminal
+
+    return is_terminal(stream) and "NO_COLOR" not in os.environ and os.environ.get("TERM") != "dumb"
 
 
 def warn(message: str) -> None:
-    click.echo(f"warning: {printable(message)}", err=True)
+    tell(f"warning: {printable(message)}")
+
+
+def tell(line: str, context: tuple[str, ...] | list[str] = ()) -> None:
+    """A line on standard error (wrapped at words on a terminal), then `context` lines as they
+    are. When stderr cannot be written either (closed, full), there is nowhere left to say
+    anything: the exit status still tells."""
+    from .output import discard, is_terminal, terminal_width, wrap
+
+    lines = [line]
+    if is_terminal(sys.stderr):
+        lines = wrap(line, terminal_width(sys.stderr), indent=2)
+    try:
+        click.echo("\n".join([*lines, *context]), err=True)
+    except (OSError, ValueError):
+        discard(sys.stderr)  # or Python complains again when it flushes stderr at exit
 
 
 def _names(ctx, param, value):
@@ -194,9 +280,18 @@ def wrt_option(help: str = "Comma-separated variables to differentiate by."):
     return click.option("--wrt", metavar="NAMES", callback=_names, help=help)
 
 
+digits_option = click.option(
+    "--digits",
+    type=click.IntRange(1, 17),
+    metavar="N",
+    help="On a terminal, round numbers to N significant digits (piped text, -q and JSON keep "
+    "every digit).",
+)
+
+
 def output_options(f):
     """The argument and options every value-printing expression command shares."""
-    return expr_argument(var_option(format_option(quiet_option(f))))
+    return expr_argument(var_option(format_option(quiet_option(digits_option(f)))))
 
 
 def limit_options(graph: bool = True, per_record: bool = False):
@@ -245,15 +340,6 @@ def limit_options(graph: bool = True, per_record: bool = False):
         return f
 
     return add
-
-
-def option_hint(ctx: click.Context, name: str) -> str:
-    """` (did you mean the option --format?)` when NAME looks like a mistyped option."""
-    import difflib
-
-    own = [opt[2:] for p in ctx.command.params for opt in p.opts if opt[:2] == "--"]
-    close = difflib.get_close_matches(name, own, n=1)
-    return f" (did you mean the option --{close[0]}?)" if close else ""
 
 
 def printable(text: str) -> str:

@@ -9,23 +9,26 @@ import math
 import numpy as np
 
 from .api import CheckResult, Result, label
+from .formula_text import Formulas
+from .output import wrap
 
 FORMATS = ("text", "json")
 
 
-def format_number(x: float) -> str:
-    """Shortest text that reads back as the same float64."""
-    return repr(float(x))
+def format_number(x: float, digits: int | None = None) -> str:
+    """Shortest text that reads back as the same float64; with `digits`, visibly rounded to
+    that many significant digits: trailing zeros and the exponent kept (3.30, -3.73e-08)."""
+    return repr(float(x)) if digits is None else f"{float(x):#.{digits}g}"
 
 
-def format_array(a: np.ndarray, sep: str = ", ") -> str:
+def format_array(a: np.ndarray, sep: str = ", ", digits: int | None = None) -> str:
     a = np.asarray(a)
     if a.ndim == 0:
-        return format_number(a)
+        return format_number(a, digits)
     if a.ndim == 1:
-        inner = sep.join(format_number(x) for x in a)
+        inner = sep.join(format_number(x, digits) for x in a)
     else:
-        inner = sep.join(format_array(row, sep) for row in a)
+        inner = sep.join(format_array(row, sep, digits) for row in a)
     return inner if sep == " " else f"[{inner}]"
 
 
@@ -53,20 +56,49 @@ def higher_rows(result: Result, skip_order: int = 0) -> list[tuple[str, np.ndarr
     return out
 
 
-def hessian_table(result: Result):
-    """The second derivatives as a rich Table, when there are several variables and scalars."""
+# On a terminal, a table never cuts a number: it shows every digit, or all its numbers rounded
+# alike to the most digits that fit, and says so; below 3 digits it is not drawn at all.
+FEWEST_DIGITS = 3
+
+
+def hessian_table(result: Result, width: int, digits: int | None = None):
+    """The second derivatives as a rich Table no wider than `width`, when there are several
+    variables and scalars; None otherwise, or when no table fits."""
     levels = result.derivatives or []
     names = list(result.grad or {})
     if len(levels) < 2 or len(names) < 2 or any(np.ndim(a) for a in levels[1].values()):
         return None
+    from rich.console import Console
+
+    console = Console(width=1 << 16)  # measured unconstrained: its natural width
+    tries = [digits] if digits is not None else [None, *range(16, FEWEST_DIGITS - 1, -1)]
+    for n in tries:
+        table = _hessian(levels[1], names, n, rounded_to_fit=digits is None and n is not None)
+        if console.measure(table).maximum <= width:
+            return table
+    return None
+
+
+def _hessian(level: dict, names: list[str], digits: int | None, rounded_to_fit: bool):
     from rich.table import Table
 
-    table = Table(title="Hessian d2f/d(row)d(column)", title_justify="left")
-    table.add_column("", style="cyan")
+    caption = None
+    if rounded_to_fit:
+        caption = (
+            f"rounded to {digits} significant digits to fit; every digit with -q, "
+            "--format json, or piped"
+        )
+    table = Table(
+        title="Hessian d2f/d(row)d(column)",
+        title_justify="left",
+        caption=caption,
+        caption_justify="left",
+    )
+    table.add_column("", style="cyan", no_wrap=True)
     for name in names:
-        table.add_column(name, justify="right")
+        table.add_column(name, justify="right", no_wrap=True)
     for row in names:
-        table.add_row(row, *(format_number(levels[1][row, col]) for col in names))
+        table.add_row(row, *(format_number(level[row, col], digits) for col in names))
     return table
 
 
@@ -78,26 +110,31 @@ def render_quiet(result: Result) -> str:
     return "".join(format_array(a, " ") + "\n" for _, a in rows(result))
 
 
-def render_rich(result: Result):
-    """The text format with styles, for a terminal."""
+def render_rich(result: Result, width: int = 80, digits: int | None = None):
+    """The text format with styles, for a terminal `width` columns wide: a Hessian of scalars
+    as a table (in its place, after the gradient), numbers rounded to `digits` if given."""
+    from rich.console import Group
     from rich.text import Text
 
-    table = hessian_table(result)
-    shown = rows(result)
-    if table is not None:
-        shown = shown[: 1 + len(result.grad or {})] + higher_rows(result, skip_order=2)
-    text = Text()
-    for name, a in shown:
-        text.append(name, style="cyan")
-        text.append(" = ")
-        text.append(format_array(a), style="bold")
-        text.append("\n")
-    text.rstrip()
-    if table is None:
+    def lines(shown: list[tuple[str, np.ndarray]]) -> Text:
+        text = Text()
+        for name, a in shown:
+            text.append(name, style="cyan")
+            text.append(" = ")
+            text.append(format_array(a, digits=digits), style="bold")
+            text.append("\n")
+        text.rstrip()
         return text
-    from rich.console import Group
 
-    return Group(text, table)
+    table = hessian_table(result, width, digits)
+    if table is None:
+        return lines(rows(result))
+    first = 1 + len(result.grad or {})
+    parts = [lines(rows(result)[:first]), table]
+    higher = higher_rows(result, skip_order=2)
+    if higher:
+        parts.append(lines(higher))
+    return Group(*parts)
 
 
 def to_json(a):
@@ -153,42 +190,62 @@ def nested_record(level: dict[tuple[str, ...], np.ndarray]) -> dict:
 # dezero check
 
 
-def check_lines(check: CheckResult) -> list[tuple[str, str, str, str, str, bool]]:
-    """(label, backprop, numeric, abs error, rel error, ok) per element of each variable."""
+ERROR_DIGITS = 3  # check's errors on a terminal: their size is all they say
+
+
+def check_lines(
+    check: CheckResult, digits: int | None = None, error_digits: int | None = None
+) -> list[tuple[str, str, str, str, str, str]]:
+    """(label, backprop, numeric, abs error, rel error, status) per element of each variable;
+    status is `ok`, `FAILED`, or `not checked` where the step left the domain."""
     out = []
     for name, c in check.checks.items():
         for i in np.ndindex(np.shape(c.backprop)):
             index = "".join(f"[{j}]" for j in i)
+            status = "ok" if c.ok[i] else "not checked" if c.left_domain[i] else "FAILED"
             out.append(
                 (
                     f"df/d{name}{index}",
-                    format_number(c.backprop[i]),
-                    format_number(c.numeric[i]),
-                    format_number(c.abs_error[i]),
-                    format_number(c.rel_error[i]),
-                    bool(c.ok[i]),
+                    format_number(c.backprop[i], digits),
+                    format_number(c.numeric[i], digits),
+                    format_number(c.abs_error[i], error_digits),
+                    format_number(c.rel_error[i], error_digits),
+                    status,
                 )
             )
     return out
 
 
 def verdict(check: CheckResult) -> str:
-    lines = check_lines(check)
-    bad = sum(1 for line in lines if not line[-1])
+    statuses = [line[-1] for line in check_lines(check)]
+    n, bad, unchecked = len(statuses), statuses.count("FAILED"), statuses.count("not checked")
     settings = f"eps {check.eps!r}, rtol {check.rtol!r}, atol {check.atol!r}"
-    if not bad:
-        return f"check passed: {len(lines)} of {len(lines)} within tolerance ({settings})"
-    return f"check FAILED: {bad} of {len(lines)} outside tolerance ({settings})"
+    if not bad and not unchecked:
+        return f"check passed: {n} of {n} within tolerance ({settings})"
+    parts = [f"{bad} of {n} outside tolerance"] if bad or not unchecked else []
+    if unchecked:
+        parts.append(f"{unchecked} of {n} not checked: the step left the domain")
+    return f"check FAILED: {'; '.join(parts)} ({settings})"
 
 
-def render_check_text(check: CheckResult) -> str:
-    lines = [f"f = {format_array(check.result.value)}"]
-    for name, backprop, numeric, abs_error, rel_error, ok in check_lines(check):
+def render_check_text(
+    check: CheckResult, width: int | None = None, digits: int | None = None
+) -> str:
+    """One line per element. For a terminal `width` columns wide: errors to 3 significant
+    digits, values rounded to `digits` if given, lines wrapped at words."""
+    terminal = width is not None
+    error_digits = ERROR_DIGITS if terminal else None
+    lines = [f"f = {format_array(check.result.value, digits=digits)}"]
+    for name, backprop, numeric, abs_error, rel_error, status in check_lines(
+        check, digits, error_digits
+    ):
         lines.append(
             f"{name}: backprop {backprop}, numeric {numeric}, abs error {abs_error}, "
-            f"rel error {rel_error}, {'ok' if ok else 'FAILED'}"
+            f"rel error {rel_error}, {status}"
         )
     lines.append(verdict(check))
+    if terminal:
+        lines = [wrapped for line in lines for wrapped in wrap(line, width, indent=4)]
     return "\n".join(lines) + "\n"
 
 
@@ -255,11 +312,10 @@ def _parameters(cls, least: int, most: int | None) -> list[str]:
 
 
 def render_functions_text(rows: list[dict], width: int = 100) -> str:
-    """A row per function; its convention, if any, wrapped to `width` under the derivative.
-    A derivative by several arguments too long for the line takes a line for each (its parts
-    are separated by `;  `). A function taking any number of arguments from 2 on has arity
-    `2+`."""
-    import textwrap
+    """A row per function; its derivative and its convention, if any, wrapped at words to
+    `width` (a terminal's width, or 100 piped). A derivative by several arguments too long for
+    the line takes a line for each (its parts are separated by `;  `). A function taking any
+    number of arguments from 2 on has arity `2+`."""
 
     def call(row: dict) -> str:
         args = ", ".join(row["parameters"])
@@ -267,26 +323,22 @@ def render_functions_text(rows: list[dict], width: int = 100) -> str:
 
     calls = [call(row) for row in rows]
     call_width = max(len(c) for c in calls)
+    column = call_width + 9  # where the derivative starts
+    # Under the derivative while that leaves room for words; at the margin on a narrow screen.
+    label = (" " * column if width - column >= 40 else "  ") + "convention: "
     lines = [f"{'function':<{call_width}}  arity  derivative"]
-    label = " " * (call_width + 9) + "convention: "
     for c, row in zip(calls, rows):
         arity = f"{row['arity']}+" if row["variadic"] else str(row["arity"])
-        first = f"{c:<{call_width}}  {arity:>5}  "
+        head = f"{c:<{call_width}}  {arity:>5}  "
         parts = [row["derivative"]]
-        if len(first) + len(parts[0]) > width:
+        if len(head) + len(parts[0]) > width:
             parts = parts[0].split(";  ")
             parts = [part + ";" for part in parts[:-1]] + parts[-1:]
-        lines.append(first + parts[0])
-        lines += [" " * len(first) + part for part in parts[1:]]
+        lines += wrap(head + parts[0], width, column)
+        for part in parts[1:]:
+            lines += wrap(part, width, column, first=" " * column)
         if row["convention"]:
-            lines += textwrap.wrap(
-                row["convention"],
-                width,
-                initial_indent=label,
-                subsequent_indent=" " * len(label),
-                break_long_words=False,
-                break_on_hyphens=False,
-            )
+            lines += wrap(row["convention"], width, len(label), first=label)
     return "\n".join(lines) + "\n"
 
 
@@ -294,3 +346,75 @@ def render_functions_json(rows: list[dict]) -> str:
     import json
 
     return json.dumps(rows) + "\n"
+
+
+# dezero diff
+
+
+def diff_comment(formulas: Formulas) -> str:
+    """Where the formulas hold, for the comment line above them."""
+    point = ", ".join(f"{name} = {format_number(x)}" for name, x in formulas.point.items())
+    if not formulas.wrt:
+        return "no variable to differentiate by"
+    if formulas.generic:
+        return f"holds wherever the expression is smooth (generic point {point})"
+    return f"holds at {point}"
+
+
+def render_diff_text(formulas: Formulas) -> str:
+    lines = [f"# {diff_comment(formulas)}"]
+    lines += [f"{left} = {right}" for left, right in formulas.listing()]
+    return "\n".join(lines) + "\n"
+
+
+def render_diff_latex(formulas: Formulas) -> str:
+    """One equation a line, LaTeX math without delimiters; the comment is a LaTeX comment."""
+    lines = [f"% {diff_comment(formulas)}"]
+    lines += [f"{left} = {right}" for left, right in formulas.listing(latex=True)]
+    return "\n".join(lines) + "\n"
+
+
+def render_diff_rich(formulas: Formulas):
+    """The text format with styles, for a terminal."""
+    from rich.text import Text
+
+    text = Text()
+    text.append(f"# {diff_comment(formulas)}\n", style="dim")
+    for left, right in formulas.listing():
+        text.append(left, style="magenta" if "/" not in left else "cyan")
+        text.append(" = ")
+        text.append(right, style="bold")
+        text.append("\n")
+    text.rstrip()
+    return text
+
+
+def diff_record(formulas: Formulas, orders: bool) -> dict:
+    """The `dezero diff --format json` record: `grad`'s, with each number a formula's text."""
+    record = {
+        "expr": formulas.expr,
+        "point": {name: to_json(x) for name, x in formulas.point.items()},
+        "generic": formulas.generic,
+        "grad": formulas.grad,
+    }
+    if orders:
+        record["derivatives"] = [nested_texts(level) for level in formulas.derivatives]
+    record["warnings"] = list(formulas.warnings)
+    return record
+
+
+def render_diff_json(formulas: Formulas, orders: bool = False) -> str:
+    import json
+
+    return json.dumps(diff_record(formulas, orders), allow_nan=False) + "\n"
+
+
+def nested_texts(level: dict[tuple[str, ...], str]) -> dict:
+    """{"x": {"y": text}} from {("x", "y"): text}, as `nested_record` nests numbers."""
+    record: dict = {}
+    for key, text in level.items():
+        inner = record
+        for name in key[:-1]:
+            inner = inner.setdefault(name, {})
+        inner[key[-1]] = text
+    return record

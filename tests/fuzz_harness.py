@@ -316,3 +316,17 @@ def inputs() -> st.SearchStrategy[Input]:
 
 def long_inputs() -> st.SearchStrategy[Input]:
     return st.builds(Input, long_text(), st.just((("--x", "0.5"), ("--y", "2"))))
+
+
+# `dezero diff`, in each format and with --order (kept apart from the table above, so that
+# commands added there and here merge without touching each other's lines).
+COMMANDS.update(
+    {
+        name: Command(name, expression_argv("diff", *extra))
+        for name, extra in [
+            ("diff", ()),
+            ("diff-json-order2", ("--format", "json", "--order", "2")),
+            ("diff-latex", ("--format", "latex")),
+        ]
+    }
+)

@@ -335,7 +335,7 @@ ERRORS = [
     (
         ["grad", "x", "--x", "1", "--formt", "json"],
         2,
-        NOT_ONE_NUMBER.replace(" x ", " formt ") + "'json' (did you mean the option --format?)\n",
+        "error: no such option --formt (did you mean --format?)\n",
     ),
     (["grad", "x", "--x", "1", "--x", "2"], 2, "error: variable 'x' is given twice\n"),
     (["grad", "x", "-v", "x"], 2, "error: --var takes NAME=VALUE, got 'x'\n"),

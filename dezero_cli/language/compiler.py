@@ -471,9 +471,43 @@ def check_arity(name: str, cls, n: int, text: str, position: int) -> None:
     raise ArityError(f"{name}() takes {wanted}, got {n}", text, position)
 
 
-def unknown_message(name: str) -> str:
-    import difflib
+# Functions that mathematics and other tools have and dezero does not: each is a function of
+# its own, so a registered name a letter away (`tan` for `atan`, `log` for `log2`, `cos` for
+# `cot`) is never suggested for it. A name registered later is simply found first.
+OTHER_FUNCTIONS = frozenset([
+    "acos", "acosh", "arccos", "arccosh", "arcosh", "arcsin", "arcsinh", "arctan", "arctanh",
+    "arsinh", "artanh", "asin", "asinh", "atan", "atanh", "cbrt", "ceil", "cot", "coth", "csc",
+    "csch", "erf", "erfc", "expm1", "floor", "gamma", "hypot", "lg", "lgamma", "log1p", "max",
+    "min", "mod", "relu", "round", "sec", "sinc", "softplus", "trunc",
+])  # fmt: skip
+# Other names of registered functions.
+ALIASES = {
+    "power": "pow",
+    "logistic": "sigmoid",
+    "expit": "sigmoid",
+    "fabs": "abs",
+    "cosine": "cos",
+    "tangent": "tan",
+}
 
-    close = difflib.get_close_matches(name.lower(), list(FUNCTIONS), n=1, cutoff=0.75)
-    hint = f"did you mean {close[0]}?" if close else "run 'dezero functions' for the list"
+
+def unknown_message(name: str) -> str:
+    suggestion = _meant_function(name)
+    hint = f"did you mean {suggestion}?" if suggestion else "run 'dezero functions' for the list"
     return f"unknown function {name!r}: {hint}"
+
+
+def _meant_function(name: str) -> str | None:
+    """The registered function NAME stands for: the same in other letter case, a known other
+    name of it, or a near miss (1 edit, 2 from 6 letters on); never when NAME is another
+    function (a known one, or a registered name with digits after it)."""
+    from ..spelling import closest
+
+    lower = name.lower()
+    if lower in FUNCTIONS:
+        return lower
+    if ALIASES.get(lower) in FUNCTIONS:
+        return ALIASES[lower]
+    if lower in OTHER_FUNCTIONS or lower.rstrip("0123456789") in FUNCTIONS:  # log2, ln2
+        return None
+    return closest(lower, sorted(FUNCTIONS), 1 if len(lower) < 6 else 2)
