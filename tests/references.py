@@ -466,6 +466,16 @@ def reference(name: str) -> Reference:
     return row
 
 
+def call_of(name: str, cls, arguments: str = "xyz") -> str:
+    """A call of the registered function `name` (class `cls`) on the variables `arguments`, as
+    many as it takes at least; its static arguments (polygamma's n) are the numbers of its
+    row's first point."""
+    arity = cls.arity[0] if isinstance(cls.arity, tuple) else cls.arity
+    k = getattr(cls, "static_args", 0)
+    numbers = [repr(int(x)) for x in reference(name).points[0][:k]]
+    return f"{name}({', '.join(numbers + list(arguments[: arity - k]))})"
+
+
 def missing(registered) -> list[str]:
     """The registered names that have no row."""
     return sorted(set(registered) - set(REFERENCES))

@@ -138,10 +138,9 @@ class Polygamma(Function):
             return "must be a non-negative integer"
         return None
 
-    @property
-    def spelling(self) -> str:
-        """How a formula writes this function of x, its n being part of the function."""
-        return f"polygamma({self.n:.17g}, x)"
+    def static_values(self) -> tuple[float]:
+        """The numbers it was made with, the first arguments of its call as written."""
+        return (self.n,)
 
     def forward(self, x):
         if self.n == 0:
