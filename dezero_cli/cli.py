@@ -27,6 +27,7 @@ from .options import (
     limit_options,
     output_options,
     printable,
+    read_expression,
     read_program,
     tell,
     use_color,
@@ -311,7 +312,8 @@ def batch(
     if no_grad and order != 1:
         raise UserError("--no-grad and --order exclude each other")
     limits = ctx.meta.get(LIMITS_KEY, Limits())
-    program = None if expr is None else batch_lib.compile_within(expr, limits)
+    text = None if expr is None else read_expression(expr, stdin=False)
+    program = None if text is None else batch_lib.compile_within(text, limits)
     fmt_in = input_format or batch_lib.format_for(input_path) or ("csv" if expr else "jsonl")
     fmt_out = output_format or fmt_in
     options = batch_lib.BatchOptions(

@@ -166,26 +166,39 @@ def read_program(expr: str):
     return compile(read_expression(expr))
 
 
-def read_expression(expr: str) -> str:
-    """EXPR itself, or standard input for `-`; refused when larger than the limits allow."""
+def read_expression(expr: str, stdin: bool = True) -> str:
+    """EXPR itself, the file PATH for `@PATH` (as curl reads `@file`), or standard input for
+    `-` (unless `stdin` is False: batch reads its data there); refused when larger than the
+    limits allow."""
     from .limits import check_expression_size
 
     ctx = click.get_current_context(silent=True)
     limits = ctx.meta.get(LIMITS_KEY, Limits()) if ctx is not None else Limits()
-    text = expr if expr != "-" else _read_stdin(limits.max_length)
+    if expr == "-" and stdin:
+        stream = getattr(sys.stdin, "buffer", sys.stdin)
+        if stream is None:
+            raise UserError("standard input is closed: give the expression as an argument")
+        text = _read_text(stream, "standard input", limits.max_length)
+    elif expr.startswith("@") and len(expr) > 1:
+        path = expr[1:]
+        try:
+            with open(path, "rb") as stream:
+                text = _read_text(stream, path, limits.max_length)
+        except OSError as exc:
+            raise UserError(f"cannot read {path}: {exc.strerror or exc}") from None
+    else:
+        text = expr
     check_expression_size(text, limits)
     return text
 
 
-def _read_stdin(max_length: int | None, block: int = 1 << 16) -> str:
-    """Standard input as text, stripped. Counted as argv is (characters, without the whitespace
-    around them), and refused as soon as it is longer than `max_length`: read past the limit by
-    one block at most, and whitespace after it held as a count, not as text."""
+def _read_text(stream, where: str, max_length: int | None, block: int = 1 << 16) -> str:
+    """The expression in a binary stream, as text, stripped. Counted as argv is (characters,
+    without the whitespace around them), and refused as soon as it is longer than `max_length`:
+    read past the limit by one block at most, and whitespace after it held as a count, not as
+    text."""
     import codecs
 
-    stream = getattr(sys.stdin, "buffer", sys.stdin)
-    if stream is None:
-        raise UserError("standard input is closed: give the expression as an argument")
     decoder = codecs.getincrementaldecoder("utf-8")()
     parts: list[str] = []
     read = length = trailing = (
@@ -195,7 +208,7 @@ def _read_stdin(max_length: int | None, block: int = 1 << 16) -> str:
         try:
             data = stream.read(block)
         except OSError as exc:
-            raise UserError(f"cannot read standard input: {exc.strerror or exc}") from None
+            raise UserError(f"cannot read {where}: {exc.strerror or exc}") from None
         if isinstance(data, str):
             data = data.encode("utf-8", "surrogateescape")
         held = len(decoder.getstate()[0])  # bytes of a character cut at the last block's end
@@ -203,7 +216,7 @@ def _read_stdin(max_length: int | None, block: int = 1 << 16) -> str:
             text = decoder.decode(data, final=not data)
         except UnicodeDecodeError as exc:
             at = read - held + exc.start
-            raise UserError(f"the expression on standard input is not UTF-8 (byte {at})") from None
+            raise UserError(f"the expression {_in(where)} is not UTF-8 (byte {at})") from None
         read += len(data)
         if not length:
             text = text.lstrip()
@@ -213,7 +226,7 @@ def _read_stdin(max_length: int | None, block: int = 1 << 16) -> str:
             length += len(text)
             if max_length is not None and length - trailing > max_length:
                 raise UserError(
-                    f"the expression on standard input is longer than the limit of {max_length} "
+                    f"the expression {_in(where)} is longer than the limit of {max_length} "
                     "characters (--max-length)"
                 )
             if body or max_length is None or trailing <= max_length:
@@ -222,8 +235,12 @@ def _read_stdin(max_length: int | None, block: int = 1 << 16) -> str:
             break
     text = "".join(parts).rstrip()
     if not text:
-        raise UserError("standard input is empty: expected an expression")
+        raise UserError(f"{where} is empty: expected an expression")
     return text
+
+
+def _in(where: str) -> str:
+    return "on standard input" if where == "standard input" else f"in {where}"
 
 
 def use_color(stream) -> bool:

@@ -10,7 +10,9 @@ import pytest
 
 from dezero_cli.engine.functions import FUNCTIONS
 
-README = Path(__file__).resolve().parent.parent / "README.md"
+ROOT = Path(__file__).resolve().parent.parent
+README = ROOT / "README.md"
+TABLE = ROOT / "docs" / "functions.md"  # the full table, with derivatives and conventions
 
 
 def classes():
@@ -160,12 +162,13 @@ def test_a_new_function_appears_without_touching_the_cli(monkeypatch, dezero):
     assert lines[sine2 + 1] == "                        convention: the same as sin"
 
 
-def readme_function_table(path: Path = README) -> list[dict[str, str]] | None:
-    """Rows of the Markdown table under `## Functions`, keyed by its header, or None."""
+def readme_function_table(path: Path = TABLE) -> list[dict[str, str]] | None:
+    """Rows of the Markdown table under `# Functions` (or `## Functions`), keyed by its
+    header, or None."""
     if not path.exists():
         return None
     text = path.read_text(encoding="utf-8")
-    match = re.search(r"^## Functions[ \t]*\n(.*?)(?=^## |\Z)", text, re.M | re.S)
+    match = re.search(r"^##? Functions[ \t]*\n(.*?)(?=^##? |\Z)", text, re.M | re.S)
     if match is None:
         return None
     lines = [line.strip() for line in match.group(1).splitlines() if line.lstrip().startswith("|")]
@@ -186,7 +189,7 @@ def names_in(row: dict[str, str]) -> list[str]:
     return re.findall(r"([A-Za-z_][A-Za-z0-9_]*)\s*\(", row["function"])
 
 
-def readme_function_names(path: Path = README) -> list[str] | None:
+def readme_function_names(path: Path = TABLE) -> list[str] | None:
     """Names in the first column of the Markdown table under `## Functions`, or None."""
     table = readme_function_table(path)
     return None if table is None else [name for row in table for name in names_in(row)]
@@ -194,13 +197,23 @@ def readme_function_names(path: Path = README) -> list[str] | None:
 
 def test_readme_function_table_matches_the_registry():
     names = readme_function_names()
-    assert names is not None, "README.md has no '## Functions' section with the function table"
+    assert names is not None, "docs/functions.md has no 'Functions' section with the table"
     assert sorted(names) == sorted(FUNCTIONS)
+
+
+def test_the_readme_names_every_function_and_gives_an_example_of_each_family():
+    text = README.read_text(encoding="utf-8")
+    match = re.search(r"^\| functions \| example \|\n\|---\|---\|\n((?:\|.*\n)+)", text, re.M)
+    assert match, "README.md has no table of functions with examples"
+    rows = [line.split("|")[1:3] for line in match.group(1).splitlines()]
+    named = {n for functions, _ in rows for n in re.findall(r"[A-Za-z_][A-Za-z0-9_]*", functions)}
+    assert set(FUNCTIONS) <= named
+    assert all("dezero " in example for _, example in rows)
 
 
 def test_readme_conventions_are_the_registry_s():
     table = readme_function_table()
-    assert table, "README.md has no '## Functions' section with the function table"
+    assert table, "docs/functions.md has no 'Functions' section with the table"
     for row in table:
         cls = FUNCTIONS[names_in(row)[0]]
         # The README marks code with backticks; otherwise the text is the same.
@@ -209,7 +222,7 @@ def test_readme_conventions_are_the_registry_s():
 
 def test_readme_derivatives_are_the_registry_s():
     table = readme_function_table()
-    assert table, "README.md has no '## Functions' section with the function table"
+    assert table, "docs/functions.md has no 'Functions' section with the table"
     for row in table:
         cls = FUNCTIONS[names_in(row)[0]]
         assert row["derivative"].replace("`", "") == cls.derivative, cls.name
@@ -220,7 +233,7 @@ def test_readme_calls_are_the_listing_s(dezero):
     # where it takes any number.
     listed = [line.split("  ")[0] for line in dezero("functions").stdout.splitlines()[1:]]
     table = readme_function_table()
-    assert table, "README.md has no '## Functions' section with the function table"
+    assert table, "docs/functions.md has no 'Functions' section with the table"
     written = [row["function"].replace("`", "") for row in table]
     assert sorted(written) == sorted(c for c in listed if c)
 
