@@ -18,6 +18,7 @@ from .options import (
     EXIT_INTERRUPTED,
     EXIT_OK,
     LIMITS_KEY,
+    TABLE_FORMATS,
     ExpressionCommand,
     UserError,
     collect_values,
@@ -25,9 +26,9 @@ from .options import (
     expr_argument,
     format_option,
     limit_options,
-    output_options,
     printable,
     read_program,
+    table_output_options,
     tell,
     use_color,
     var_option,
@@ -45,12 +46,16 @@ from .output import (
 )
 
 
-def emit(result, fmt: str, quiet: bool, digits: int | None) -> None:
+def emit(
+    result, fmt: str, quiet: bool, digits: int | None, order: int | None = None, program=None
+) -> None:
     """Warnings to stderr, then the result: JSON, bare numbers, plain text when piped (every
     digit), or laid out for the terminal (rich; rounded with --digits, coloured unless
-    NO_COLOR)."""
+    NO_COLOR); a table of one row per point (see emit_table)."""
     from . import render
 
+    if fmt in TABLE_FORMATS:
+        return emit_table(result, fmt, quiet, digits, order, program)
     for message in result.warnings:
         warn(message)
     if fmt == "json":
@@ -62,6 +67,45 @@ def emit(result, fmt: str, quiet: bool, digits: int | None) -> None:
         console.print(render.render_rich(result, console.width, digits))
     else:
         sys.stdout.write(render.render_text(result))
+
+
+def emit_table(result, fmt: str, quiet: bool, digits: int | None, order, program) -> None:
+    """One row per point: csv and tsv as batch writes them; `table` drawn with rich on a
+    terminal (rounded alike when every digit does not fit, or with --digits), and as aligned
+    plain text with every digit when piped or too wide. -q leaves out the header line."""
+    import numpy as np
+
+    from . import api, render
+    from .errors import ValueProblem
+
+    mixing = api.mixing_functions(program) if program is not None else []
+    if mixing and any(np.ndim(x) for x in result.inputs.values()):
+        raise ValueProblem(
+            f"a table has one row per point, but {mixing[0]}() mixes a vector's elements: give "
+            "numbers, or use --format text or json"
+        )
+    columns = render.table_columns(result, order)
+    for message in result.warnings:
+        warn(message)
+    if fmt in ("csv", "tsv"):
+        sys.stdout.write(render.render_delimited(columns, "," if fmt == "csv" else "\t", not quiet))
+        return
+    if is_terminal(sys.stdout):
+        console = terminal_console()
+        table = render.table_rich(columns, console.width, digits, len(result.inputs), not quiet)
+        if table is not None:
+            console.print(table)
+            return
+        text = render.render_aligned(columns, not quiet)
+        need = max(map(len, text.splitlines()), default=0)
+        if need > console.width:
+            warn(
+                f"the table needs {need} columns, more than the terminal's {console.width}: its "
+                "rows wrap (--format csv for programs)"
+            )
+        sys.stdout.write(text)
+        return
+    sys.stdout.write(render.render_aligned(columns, not quiet))
 
 
 def terminal_console():
@@ -97,7 +141,7 @@ def cli(debug: bool) -> None:
 
 
 @cli.command(cls=ExpressionCommand)
-@output_options
+@table_output_options
 @limit_options()
 @wrt_option()
 @click.option(
@@ -107,7 +151,7 @@ def cli(debug: bool) -> None:
     help="Also print every partial derivative up to order N, at most 100 (double backprop).",
 )
 @click.pass_context
-def grad(ctx, expr, var_options, fmt, quiet, digits, wrt, order):
+def grad(ctx, expr, var_options, fmt, grid, quiet, digits, wrt, order):
     """Print the value of EXPR and its derivative by each variable.
 
     Give each variable with --NAME VALUE; a VALUE of 1,2,3 evaluates elementwise.
@@ -123,19 +167,19 @@ def grad(ctx, expr, var_options, fmt, quiet, digits, wrt, order):
     from . import api
 
     program = read_program(expr)
-    values = collect_values(ctx, var_options, program)
+    values = collect_values(ctx, var_options, program, grid)
     if order is None:
         result = api.grad(program, values, wrt)
     else:
         result = api.derivatives(program, values, order, wrt)
-    emit(result, fmt, quiet, digits)
+    emit(result, fmt, quiet, digits, order, program)
 
 
 @cli.command("eval", cls=ExpressionCommand)
-@output_options
+@table_output_options
 @limit_options(graph=False)
 @click.pass_context
-def eval_(ctx, expr, var_options, fmt, quiet, digits):
+def eval_(ctx, expr, var_options, fmt, grid, quiet, digits):
     """Print the value of EXPR, computed without building a graph.
 
     \b
@@ -146,9 +190,9 @@ def eval_(ctx, expr, var_options, fmt, quiet, digits):
     from . import api
 
     program = read_program(expr)
-    values = collect_values(ctx, var_options, program)
+    values = collect_values(ctx, var_options, program, grid)
     result = api.evaluate(program, values)
-    emit(result, fmt, quiet, digits)
+    emit(result, fmt, quiet, digits, program=program)
 
 
 @cli.command(cls=ExpressionCommand)

@@ -6,7 +6,7 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from ..diagnostics import label
+from ..diagnostics import column_labels  # noqa: F401 (batch's column names live there)
 from ..errors import DezeroError
 from ..language.program import Program
 from ..limits import Limits
@@ -51,13 +51,3 @@ def format_for(path: str | None) -> str | None:
     if not path or path == "-":
         return None
     return EXTENSIONS.get(os.path.splitext(path)[1].lower())
-
-
-def column_labels(wrt: tuple[str, ...], order: int) -> list[tuple[str, tuple[str, ...]]]:
-    """(column label, variable path) of each derivative, order 1 first: grad_x, d2f/dxdy, ..."""
-    labels = [(f"grad_{name}", (name,)) for name in wrt] if order >= 1 else []
-    paths: list[tuple[str, ...]] = [(name,) for name in wrt]
-    for _ in range(2, order + 1):
-        paths = [(*p, name) for p in paths for name in wrt]
-        labels.extend((label(p), p) for p in paths)
-    return labels
