@@ -472,6 +472,8 @@ def plot(ctx, expr, var_options, order, output, grid):
         $ dezero plot "sin(x)*exp(-x^2/4)" --x -6:6 --order 2
         $ dezero plot "sin(x)*exp(-x^2/4)" --x -6:6 --order 2 -o plot.png
     """
+    import numpy as np
+
     from . import plot as plotting
 
     if output is not None:
@@ -498,6 +500,17 @@ def plot(ctx, expr, var_options, order, output, grid):
     if len(ranged) == 2 and output is None:
         raise UserError("a heatmap over two variables is written to a file: add -o plot.png")
     values = value_arrays(ctx, written, program, grid)
+    for name in ranged:
+        x = values[name]
+        with np.errstate(over="ignore"):
+            span = np.max(x) - np.min(x)
+        if not np.all(np.isfinite(x)) or not np.isfinite(span):
+            bad = next((float(v) for v in x if not np.isfinite(v)), None)
+            raise UserError(
+                f"plot draws over finite values of {name}, and {bad!r} is not one"
+                if bad is not None
+                else f"the values of {name} span more than float64 holds: plot a narrower range"
+            )
     title = " ".join(program.text.split())
     if len(ranged) == 2:
         surface = _surface(program, values, ranged, order, written, title)

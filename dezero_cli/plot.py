@@ -34,6 +34,7 @@ SHARED_SCALE = 10  # curves within this factor of each other's range share axes
 QUANTILES = (0.02, 0.98)
 JUMP = 0.05  # of the axes' height: a step against the derivative's sign this big breaks
 FILE_KINDS = (".png", ".svg", ".pdf")
+HUGE = 1e300  # values are drawn as at most this big: their differences stay finite
 EXTRA = "pip install 'dezero-cli[plot]'"
 # Curves' colours in the terminal (plotext's names), and their markers without colour.
 TERMINAL_COLORS = ("blue+", "orange", "green+", "magenta+", "cyan+", "red+")
@@ -87,12 +88,23 @@ def order_labels(name: str, order: int) -> list[str]:
 def line_figure(title: str, name: str, x: np.ndarray, ys: list[np.ndarray]) -> Figure:
     """The Figure of f and its derivatives, `ys` in order: f, df/dx, d2f/dx2, ..."""
     labels = order_labels(name, len(ys) - 1)
-    curves = [Curve(text, _real(y)) for text, y in zip(labels, ys)]
-    figure = Figure(title, name, x)
+    x = _real(x)
+    order = np.argsort(x, kind="stable")  # a list's points, left to right
+    curves = [Curve(text, np.broadcast_to(_real(y), x.shape)[order]) for text, y in zip(labels, ys)]
+    figure = Figure(title, name, x[order])
     for group in panel_groups(curves):
         low, high = view([c.y for c in group])
         figure.panels.append(Panel(group, low, high))
     return figure
+
+
+def x_limits(x: np.ndarray) -> tuple[float, float]:
+    """The x axis's ends: the points' own, or a unit around a single one."""
+    low, high = float(np.min(x)), float(np.max(x))
+    if high > low and math.isfinite(high - low):
+        return low, high
+    pad = abs(low) * 0.5 or 1.0
+    return low - pad, high + pad
 
 
 def _real(y: np.ndarray) -> np.ndarray:
@@ -123,6 +135,7 @@ def view(ys: list[np.ndarray]) -> tuple[float, float]:
     finite = np.concatenate([y[np.isfinite(y)] for y in ys]) if ys else np.zeros(0)
     if finite.size == 0:
         return -1.0, 1.0
+    finite = np.clip(finite, -HUGE, HUGE)  # so that spans and margins stay finite
     low, high = (float(q) for q in np.quantile(finite, QUANTILES))
     margin = 0.5 * (high - low)
     low = max(low - margin, float(finite.min()))
@@ -208,8 +221,8 @@ def terminal_text(figure: Figure, width: int, height: int, color: bool) -> str:
     ]
     ylabels = [tick_labels(t) for t in yticks]
     pad = max(len(text) for labels in ylabels for text in labels)
-    first, last = float(figure.x[0]), float(figure.x[-1])
-    xt = nice_ticks(min(first, last), max(first, last), max(3, min(8, width // 10)))
+    first, last = x_limits(figure.x)
+    xt = nice_ticks(first, last, max(3, min(8, width // 10)))
     number = 0
     for p, (panel, rows) in enumerate(zip(figure.panels, heights)):
         legend = plt.colorize(" " * (pad + 1))
@@ -293,7 +306,7 @@ def write_figure(figure: Figure, path: str) -> None:
         ax.grid(True, color="0.92")
         ax.legend(loc="best", frameon=True, framealpha=0.9)
     axes[-1, 0].set_xlabel(figure.xname)
-    axes[-1, 0].set_xlim(float(figure.x.min()), float(figure.x.max()))
+    axes[-1, 0].set_xlim(*x_limits(figure.x))
     fig.suptitle(figure.title)
     _save(fig, path)
 
@@ -319,19 +332,20 @@ def write_surface(surface: Surface, path: str) -> None:
     )
     for ax in axes.flat[k:]:
         ax.set_visible(False)
+    across, up = np.argsort(surface.x, kind="stable"), np.argsort(surface.y, kind="stable")
+    xs, ys = surface.x[across], surface.y[up]  # lists' points in order, as the axes run
     for ax, name, z in zip(axes.flat, surface.labels, surface.values):
+        z = z[np.ix_(across, up)]
         finite = np.isfinite(z)
         low, high = view([z[finite]]) if finite.any() else (-1.0, 1.0)
         masked = np.ma.masked_invalid(z.T)  # the first variable across, the second up
         cmap = "viridis"
         if low < 0 < high:  # a sign to read: white at 0, red above, blue below
             low, high, cmap = -max(-low, high), max(-low, high), "RdBu_r"
-        mesh = ax.pcolormesh(
-            surface.x, surface.y, masked, vmin=low, vmax=high, cmap=cmap, shading="nearest"
-        )
+        mesh = ax.pcolormesh(xs, ys, masked, vmin=low, vmax=high, cmap=cmap, shading="nearest")
         if finite.sum() > 3 and min(z.shape) > 1 and np.ptp(z[finite]) > 0:
             ax.contour(
-                surface.x, surface.y, np.clip(masked, low, high), levels=8, colors="0.25",
+                xs, ys, np.clip(masked, low, high), levels=8, colors="0.25",
                 linewidths=0.5, alpha=0.6,
             )  # fmt: skip
         fig.colorbar(mesh, ax=ax)

@@ -291,3 +291,17 @@ def test_plain_commands_never_import_the_plotting_libraries(dezero_process):
     outcome, imported = dezero_process.imports("grad", "x^2", "--x", "0:1:0.5", "--format", "csv")
     assert outcome.code == 0
     assert not imported & {"matplotlib", "plotext", "rich"}
+
+
+@needs_plotext
+def test_the_readme_shows_what_plot_prints_at_80x24(dezero):
+    """The README's terminal plot, as docs/make_pictures.py prints it, is the real output."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    readme = (root / "README.md").read_text(encoding="utf-8").splitlines()
+    start = readme.index('    $ dezero plot "sin(x)*exp(-x^2/4)" --x -6:6 --order 2') + 1
+    end = readme.index("", start)
+    shown = "".join(line[4:] + "\n" for line in readme[start:end])
+    argv = ["plot", WAVE, "--x", "-6:6", "--order", "2"]
+    assert dezero(*argv, env={"COLUMNS": "80", "LINES": "24"}).stdout == shown
