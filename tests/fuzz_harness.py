@@ -12,7 +12,9 @@ formats of other kinds (a batch file) get their own strategy over the same `Inpu
 
 from __future__ import annotations
 
+import os
 import string
+import tempfile
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -257,6 +259,18 @@ def long_text() -> st.SearchStrategy[str]:
 
 NUMBERS = ["0.5", "-1", "-1e-3", "1,2,3", "nan", "-inf", "1e400", "1e-400", "-0.0", ".5", "5."]
 VALUE_MISSES = ["", ",", "1,", ",1", "1.2.3", "1e", "--1", "0x1", "1_0", "١", "1 2", "inf,x"]
+# Ranges: good ones (also without a step, which only plot takes), and every kind of bad one.
+NUMBERS += [
+    "0:1:0.25",
+    "-3:-1:0.5",
+    "3:1:-0.5",
+    "-1:1:0.1",
+    "1:1:1",
+    "-2:2",
+    "1e-300:1e-299:1e-300",
+]
+VALUE_MISSES += ["1:0:0.5", "0:1:0", "0:inf:1", "nan:1:1", "0:1e9:1e-3", ":", "0:1:", "1:2:3:4",
+                 "1,2:3", "1e20:1.00000000000001e20:1", "0:1e400:1", "a:b:c"]  # fmt: skip
 
 
 def value_text() -> st.SearchStrategy[str]:
@@ -645,3 +659,33 @@ GENERATORS = {
         output_aliases,
     ),
 }  # fmt: skip
+# Ranges, --grid and the table formats of grad and eval; plot piped (text) and to files.
+PLOT_DIR = os.path.join(tempfile.gettempdir(), f"dezero-fuzz-plot-{os.getpid()}")
+
+
+def into_plot_dir(build: Callable) -> Callable:
+    """`build`, with the folder that plot's -o FILE names made first (and again, if removed)."""
+
+    def make(case: Input) -> tuple[list[str], bytes | None]:
+        os.makedirs(PLOT_DIR, exist_ok=True)
+        return build(case)
+
+    return make
+
+
+COMMANDS.update(
+    {
+        # A plot written to a file prints nothing.
+        name: Command(
+            name, into_plot_dir(expression_argv(command, *extra)), always_output="-o" not in extra
+        )
+        for name, command, extra in [
+            ("grad-csv", "grad", ("--format", "csv")),
+            ("grad-tsv-grid-order2", "grad", ("--format", "tsv", "--grid", "--order", "2")),
+            ("eval-table-grid", "eval", ("--format", "table", "--grid")),
+            ("plot-text", "plot", ("--order", "2")),
+            ("plot-grid-png", "plot", ("--grid", "-o", f"{PLOT_DIR}/plot.png")),
+            ("plot-svg", "plot", ("-o", f"{PLOT_DIR}/plot.svg")),
+        ]
+    }
+)

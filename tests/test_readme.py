@@ -75,7 +75,7 @@ def test_readme_example(command, shown, files, dezero, tmp_path, monkeypatch):
         stdin = words[1].encode().decode("unicode_escape").encode()
     argv = shlex.split(command)
     assert argv[0] == "dezero"
-    outcome = dezero(*argv[1:], stdin=stdin, env={"COLUMNS": "100"})
+    outcome = dezero(*argv[1:], stdin=stdin, env={"COLUMNS": "80", "LINES": "24"})
     assert outcome.code in (0, 1), outcome
     # Warnings go to standard error; the README shows them above the output, as a terminal does.
     warnings = "".join(line + "\n" for line in outcome.stderr.splitlines())
