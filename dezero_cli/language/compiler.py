@@ -72,6 +72,7 @@ def read(text: str) -> list[tuple]:
         ("number", text, position)           ("name", text, position)
         ("call", name, position, arguments)   arguments: [(start, position)] of each one
         ("op", rule, written, position)       ("result", (start, position))
+        ("result", (start, position of '['), number of elements)   a vector result
         ("define", (start, position) of the left side, of the right side, position of =)
 
     where `start` is the index of the first record of a sub-expression.
@@ -119,6 +120,9 @@ def read(text: str) -> list[tuple]:
         def reduce(children):
             if kind == "result":
                 records.append(("result", children[0]))
+            elif kind == "vector":  # [e1, e2, ...]: the elements' records, one after another
+                elements = children[1]
+                records.append(("result", (elements[0][0], children[0][2]), len(elements)))
             else:
                 records.append(("define", children[0], children[2], children[1][2]))
 
@@ -134,6 +138,7 @@ def read(text: str) -> list[tuple]:
         "pos": prefix(None),
         "not_": prefix("not_"),
         "result": statement("result"),
+        "vector": statement("vector"),
         "define": statement("define"),
     }
     for rule in ("add", "sub", "mul", "div", "pow", "compare", "and_", "or_"):
@@ -190,6 +195,7 @@ class _Resolver:
     def program(self) -> Program:
         out = _Emitter(self)
         definitions = []
+        outputs = 0
         begin = 0
         statements = [
             i for i, record in enumerate(self.records) if record[0] in ("result", "define")
@@ -204,7 +210,8 @@ class _Resolver:
                         "definitions (name = ... or f(t) = ...)",
                         record[1][1],
                     )
-                out.emit(begin, end)
+                out.emit(begin, end)  # a vector's elements leave one value each
+                outputs = record[2] if len(record) > 2 else 0
             else:
                 if last:
                     raise self.error(
@@ -213,7 +220,12 @@ class _Resolver:
                 definitions.append(self.define(out, record, begin, end))
             begin = end + 1
         return Program(
-            self.text, tuple(self.variables), tuple(out.steps), tuple(definitions), self.slots
+            self.text,
+            tuple(self.variables),
+            tuple(out.steps),
+            tuple(definitions),
+            self.slots,
+            outputs,
         )
 
     def _defined_name(self, record: tuple) -> tuple[str, int]:
