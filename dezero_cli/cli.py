@@ -59,9 +59,23 @@ def emit(result, fmt: str, quiet: bool, digits: int | None) -> None:
         sys.stdout.write(render.render_quiet(result))
     elif is_terminal(sys.stdout):
         console = terminal_console()
-        console.print(render.render_rich(result, console.width, digits))
+        console.print(render.render_rich(result, console.width, digits, plus_minus()))
+        if result.trace is not None:
+            console.print()
+            console.print(render.render_trace_rich(result.trace, console.width, digits))
     else:
-        sys.stdout.write(render.render_text(result))
+        sys.stdout.write(render.render_text(result, plus_minus()))
+        if result.trace is not None:
+            sys.stdout.write(render.render_trace_text(result.trace))
+
+
+def plus_minus() -> str:
+    """`±` where standard output's encoding has it, else `+/-` (as `PYTHONIOENCODING=ascii`)."""
+    try:
+        "±".encode(getattr(sys.stdout, "encoding", None) or "utf-8")
+    except (UnicodeEncodeError, LookupError):
+        return "+/-"
+    return "±"
 
 
 def terminal_console():
@@ -106,13 +120,21 @@ def cli(debug: bool) -> None:
     metavar="N",
     help="Also print every partial derivative up to order N, at most 100 (double backprop).",
 )
+@click.option(
+    "--trace",
+    is_flag=True,
+    help="Also show the forward and backward passes step by step (with --order N: the "
+    "first backward pass only).",
+)
 @click.pass_context
-def grad(ctx, expr, var_options, fmt, quiet, digits, wrt, order):
+def grad(ctx, expr, var_options, fmt, quiet, digits, wrt, order, trace):
     """Print the value of EXPR and its derivative by each variable.
 
-    Give each variable with --NAME VALUE; a VALUE of 1,2,3 evaluates elementwise.
-    EXPR of - reads the expression from standard input. With --order N, the
-    k-th partials follow for k up to N, labelled d2f/dx2, d2f/dxdy, d3f/dx2dy.
+    Give each variable with --NAME VALUE; a VALUE of 1,2,3 evaluates elementwise,
+    and VALUE±SD (or VALUE+-SD) gives it a standard uncertainty, propagated to
+    first order: f = 4.0 ± 0.4. EXPR of - reads the expression from standard
+    input; [e1, e2, ...] has several outputs, with the Jacobian. With --order N,
+    the k-th partials follow for k up to N, labelled d2f/dx2, d2f/dxdy, d3f/dx2dy.
 
     \b
     Example:
@@ -122,12 +144,15 @@ def grad(ctx, expr, var_options, fmt, quiet, digits, wrt, order):
     """
     from . import api
 
+    if trace and quiet:
+        raise UserError("--trace shows the steps, -q bare numbers only: choose one")
     program = read_program(expr)
-    values = collect_values(ctx, var_options, program)
+    sd: dict = {}
+    values = collect_values(ctx, var_options, program, sd)
     if order is None:
-        result = api.grad(program, values, wrt)
+        result = api.grad(program, values, wrt, sd, trace)
     else:
-        result = api.derivatives(program, values, order, wrt)
+        result = api.derivatives(program, values, order, wrt, sd, trace)
     emit(result, fmt, quiet, digits)
 
 
@@ -138,6 +163,9 @@ def grad(ctx, expr, var_options, fmt, quiet, digits, wrt, order):
 def eval_(ctx, expr, var_options, fmt, quiet, digits):
     """Print the value of EXPR, computed without building a graph.
 
+    A VALUE±SD (or VALUE+-SD) gives the value an uncertainty, propagated to first
+    order: that needs the gradient, so then a graph is built after all.
+
     \b
     Example:
         $ dezero eval "x^2 + 1" --x 3
@@ -146,8 +174,9 @@ def eval_(ctx, expr, var_options, fmt, quiet, digits):
     from . import api
 
     program = read_program(expr)
-    values = collect_values(ctx, var_options, program)
-    result = api.evaluate(program, values)
+    sd: dict = {}
+    values = collect_values(ctx, var_options, program, sd)
+    result = api.evaluate(program, values, sd)
     emit(result, fmt, quiet, digits)
 
 

@@ -112,15 +112,21 @@ def _attached_variable(arg: str, takes_value: set[str]) -> bool:
     return arg[:2] in takes_value and arg[:2] != "--" and bool(eq) and name.isidentifier()
 
 
-def collect_values(ctx: click.Context, var_options: tuple[str, ...], program) -> dict:
+def collect_values(
+    ctx: click.Context, var_options: tuple[str, ...], program, sd: dict | None = None
+) -> dict:
     """Every `--NAME VALUE` and `-v NAME=VALUE`, parsed to float64 arrays.
 
     A `--NAME` that is a name of the expression `program` (a variable, or a definition, which
     api refuses a value) is always taken as that name. One that is not, and is a near miss of
     one of the command's options (`--oder`), is an error: it was meant as that option, and
     running without it would mislead.
+
+    A value written VALUE±SD (or VALUE+-SD) has a standard uncertainty: it goes into the
+    dict `sd` of a command that propagates it (grad, eval); for any other it is an error.
     """
     from .api import parse_value
+    from .values import parse_sd, split_uncertainty
 
     names = {*program.variables, *program.definitions}
     pairs = []
@@ -144,7 +150,15 @@ def collect_values(ctx: click.Context, var_options: tuple[str, ...], program) ->
             raise UserError(f"{name!r} is not a variable name (letters, digits and _)")
         if name in values:
             raise UserError(f"variable {name!r} is given twice")
+        value, uncertainty = split_uncertainty(value)
         values[name] = parse_value(value, name)
+        if uncertainty is not None:
+            if sd is None:
+                raise UserError(
+                    f"value of {name}: an uncertainty (±) is propagated by grad and eval only, "
+                    f"not by {ctx.command.name}"
+                )
+            sd[name] = parse_sd(uncertainty, values[name], name)
     return values
 
 

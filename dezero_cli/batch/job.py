@@ -53,11 +53,28 @@ def format_for(path: str | None) -> str | None:
     return EXTENSIONS.get(os.path.splitext(path)[1].lower())
 
 
-def column_labels(wrt: tuple[str, ...], order: int) -> list[tuple[str, tuple[str, ...]]]:
-    """(column label, variable path) of each derivative, order 1 first: grad_x, d2f/dxdy, ..."""
-    labels = [(f"grad_{name}", (name,)) for name in wrt] if order >= 1 else []
+def result_columns(
+    wrt: tuple[str, ...], order: int, outputs: int = 0, uncertain: bool = False
+) -> list[tuple[str, tuple]]:
+    """The name of every result column of points mode, in order, and what it holds.
+
+    Every column's name is made here. A scalar result: `value`, `value_sd` (with
+    uncertainties), `grad_x` for each variable, then `d2f/dxdy`, ... up to `order` (every
+    ordering). A vector result of n outputs: `value_0`, `value_0_sd`, `value_1`, ..., then
+    `grad_0_x`, `grad_0_y`, `grad_1_x`, ..., then `d2f[0]/dx2`, ... order by order and
+    output by output. What a column holds: ("value", output), ("sd", output) or
+    ("d", variable path, output), output None for a scalar result.
+    """
+    tags = [(i, f"_{i}") for i in range(outputs)] if outputs else [(None, "")]
+    columns: list[tuple[str, tuple]] = []
+    for i, tag in tags:
+        columns.append((f"value{tag}", ("value", i)))
+        if uncertain:
+            columns.append((f"value{tag}_sd", ("sd", i)))
+    if order >= 1:
+        columns += [(f"grad{tag}_{name}", ("d", (name,), i)) for i, tag in tags for name in wrt]
     paths: list[tuple[str, ...]] = [(name,) for name in wrt]
     for _ in range(2, order + 1):
         paths = [(*p, name) for p in paths for name in wrt]
-        labels.extend((label(p), p) for p in paths)
-    return labels
+        columns += [(label(p, i), ("d", p, i)) for i, _ in tags for p in paths]
+    return columns

@@ -16,8 +16,8 @@ import numpy as np
 
 from .. import api
 from ..errors import DezeroError
-from .job import DELIMITERS, BatchError, column_labels
-from .rows import Guard, Rows, derivative_column, encode, row_record
+from .job import DELIMITERS, BatchError, result_columns
+from .rows import Guard, Rows, encode, result_column, row_record
 from .streams import blocks, line_cap, split_lines
 
 
@@ -91,7 +91,8 @@ def points(source, sink, delim, output_format, options, stats, progress) -> None
         )
     wrt = api.select_wrt(program, options.wrt)
     out_delim = DELIMITERS.get(output_format)
-    labels = column_labels(wrt, options.order)
+    uncertain = sd_columns(program, index)
+    labels = result_columns(wrt, options.order, program.outputs, bool(uncertain))
     writer = _Writer(sink, output_format, header, program, labels, options.fail_fast)
     if output_format != "jsonl":
         writer.write_header(header_text if out_delim == delim else None)
@@ -106,7 +107,11 @@ def points(source, sink, delim, output_format, options, stats, progress) -> None
         columns = {
             name: _column(cells[index[name]], name, line0, errors) for name in program.variables
         }
-        rows, good = _evaluate(guard, program, columns, n, errors, wrt, options.order, line0)
+        sd = {
+            name: _sd_column(cells[index[column]], name, column, line0, errors)
+            for name, column in uncertain.items()
+        }
+        rows, good = _evaluate(guard, program, columns, n, errors, wrt, options.order, line0, sd)
         text = lines if same else None
         count = writer.write_points(text, cells, rows, good, errors, line0, n, stats)
         stats.records += count
@@ -147,7 +152,30 @@ def _split(lines, delim, ncols, block, errors, line0) -> list[list[str]]:
     return columns
 
 
-def _evaluate(guard, program, columns, n, errors, wrt, order, line0):
+def sd_columns(program, index: dict[str, int]) -> dict[str, str]:
+    """The header's columns of standard uncertainties: NAME_sd for a variable NAME, unless
+    NAME_sd is itself a variable of the expression. Variable name -> column name."""
+    return {
+        name: f"{name}_sd"
+        for name in program.variables
+        if f"{name}_sd" in index and f"{name}_sd" not in program.variables
+    }
+
+
+def _sd_column(texts, name: str, column: str, line0: int, errors: dict[int, str]) -> np.ndarray:
+    """A column of standard uncertainties of `name`; a cell that is no finite number at
+    least 0 becomes an error for its row."""
+    col = _column(texts, column, line0, errors)
+    for i in np.flatnonzero(~(np.isfinite(col) & (col >= 0))).tolist():
+        errors.setdefault(
+            i,
+            f"line {line0 + i}: the uncertainty of {name} ({column}) must be a finite number "
+            f"at least 0, not {texts[i].strip()}",
+        )
+    return col
+
+
+def _evaluate(guard, program, columns, n, errors, wrt, order, line0, sd=None):
     """Evaluate the rows without errors, and say which rows those are (None: all).
 
     Rows that meet a limit become errors too.
@@ -158,8 +186,9 @@ def _evaluate(guard, program, columns, n, errors, wrt, order, line0):
         if not good.size:
             return None, good
         columns = {name: col[good] for name, col in columns.items()}
+        sd = {name: col[good] for name, col in (sd or {}).items()}
     m = n if good is None else good.size
-    rows, done = guard.rows(program, columns, m, wrt, order)
+    rows, done = guard.rows(program, columns, m, wrt, order, sd)
     if done < m:  # the rest met a limit
         where = np.arange(n) if good is None else good
         for i in where[done:].tolist():
@@ -182,7 +211,7 @@ class _Writer:
         self.csv = None
 
     def write_header(self, same_text: str | None) -> None:
-        names = ["value", *(label for label, _ in self.labels), "error"]
+        names = [*(label for label, _ in self.labels), "error"]
         if same_text is not None:
             self.sink.write(same_text + self.delim + self.delim.join(names) + "\n")
         else:
@@ -195,8 +224,7 @@ class _Writer:
         self.csv.writerow(cells)
 
     def _matrix(self, rows: Rows) -> np.ndarray:
-        cols = [rows.value, *(derivative_column(rows, path) for _, path in self.labels)]
-        return np.column_stack(cols)
+        return np.column_stack([result_column(rows, what) for _, what in self.labels])
 
     def write_points(self, lines, cells, rows, good, errors, line0, n, stats) -> int:
         """Write rows 0..n-1 of a chunk (stopping after the first error with fail-fast).
@@ -234,7 +262,7 @@ class _Writer:
     def _points_slow(self, lines, cells, rows, good, errors, line0, n, stats) -> int:
         matrix = self._matrix(rows) if rows is not None else None
         where = _positions(good, n)
-        width = 1 + len(self.labels)
+        width = len(self.labels)
         for i in range(n):
             if i in errors:
                 numbers, error = [""] * width, errors[i]

@@ -41,7 +41,10 @@ def records(source, sink, options, stats, progress) -> None:
         _record_window(window, long, line0, sink, options, stats, progress, memo)
 
 
-RESERVED = frozenset(["expr", "inputs", "value", "grad", "warnings", "derivatives", "error"])
+RESERVED = frozenset(
+    ["expr", "inputs", "value", "grad", "warnings", "derivatives", "error", "uncertainty",
+     "input_sd"]
+)  # fmt: skip
 
 
 @dataclass
@@ -86,10 +89,12 @@ def _record_window(block, long, line0, sink, options, stats, progress, memo) -> 
                     v = _json_value(v, name)
                     vector = vector or type(v) is not float
                 values.append(v)
-            if vector:
-                # Vector values: an evaluation of its own, exactly as `dezero grad` does it.
+            sd = _record_sd(obj, program)
+            if vector or sd or program.outputs:
+                # Vector values, uncertainties (NAME_sd fields) or a vector result: an
+                # evaluation of its own, exactly as `dezero grad` does it.
                 with enforce(options.limits):
-                    out[i] = _single(program, values, _passed(obj, program), options)
+                    out[i] = _single(program, values, _passed(obj, program), options, sd)
                 continue
         except (_RecordError, DezeroError) as exc:
             out[i] = _error_record(exc, line0 + i, obj)
@@ -286,15 +291,30 @@ def _wrt_for(program: Program, wrt) -> tuple[str, ...]:
     return tuple(name for name in wrt if name in program.variables)
 
 
-def _single(program, values, passed, options) -> str:
+def _record_sd(obj: dict, program: Program) -> dict[str, float]:
+    """The standard uncertainties a record gives in NAME_sd fields (see points.sd_columns)."""
+    sd = {}
+    for name in program.variables:
+        field_name = f"{name}_sd"
+        if field_name in obj and field_name not in program.variables:
+            v = obj[field_name]
+            if isinstance(v, str):
+                v = float(api.parse_value(v, field_name))
+            elif not isinstance(v, (int, float)) or isinstance(v, bool):
+                raise _RecordError(f"{field_name} is not a number: {json.dumps(v)}")
+            sd[name] = float(v)
+    return sd
+
+
+def _single(program, values, passed, options, sd=None) -> str:
     values = dict(zip(program.variables, values))
     wrt = _wrt_for(program, options.wrt)
     if options.order <= 0:
-        result = api.evaluate(program, values)
+        result = api.evaluate(program, values, sd)
     elif options.order == 1:
-        result = api.grad(program, values, wrt)
+        result = api.grad(program, values, wrt, sd)
     else:
-        result = api.derivatives(program, values, options.order, wrt)
+        result = api.derivatives(program, values, options.order, wrt, sd)
     record = dict(passed)
     record.update(render.result_record(result))
     text = _dumps_or_none(record)
