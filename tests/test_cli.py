@@ -32,7 +32,8 @@ OUTPUTS = [
     (["grad", SEED, "--x", "0.5"], "f = 1.648721270700128\ndf/dx = 3.297442541400256\n"),
     (
         ["grad", SEED, "--x", "0.5", "--format", "json"],
-        '{"schema": 1, "expr": "square(exp(square(x)))", "inputs": {"x": 0.5}, "value": 1.648721270700128, '
+        '{"schema": 1, '
+        '"expr": "square(exp(square(x)))", "inputs": {"x": 0.5}, "value": 1.648721270700128, '
         '"grad": {"x": 3.297442541400256}, "warnings": []}\n',
     ),
     (["grad", SEED, "--x", "0.5", "-q"], "1.648721270700128\n3.297442541400256\n"),
@@ -44,7 +45,8 @@ OUTPUTS = [
     (["eval", SEED, "--x", "0.5"], "f = 1.648721270700128\n"),
     (
         ["eval", SEED, "--x", "0.5", "--format", "json"],
-        '{"schema": 1, "expr": "square(exp(square(x)))", "inputs": {"x": 0.5}, "value": 1.648721270700128, '
+        '{"schema": 1, '
+        '"expr": "square(exp(square(x)))", "inputs": {"x": 0.5}, "value": 1.648721270700128, '
         '"warnings": []}\n',
     ),
     (["eval", SEED, "--x", "0.5", "-q"], "1.648721270700128\n"),
@@ -83,7 +85,8 @@ OUTPUTS = [
     ),
     (
         ["grad", "x*y", "--x", "1,2,3", "--y", "2", "--format", "json"],
-        '{"schema": 1, "expr": "x*y", "inputs": {"x": [1.0, 2.0, 3.0], "y": 2.0}, "value": [2.0, 4.0, 6.0], '
+        '{"schema": 1, '
+        '"expr": "x*y", "inputs": {"x": [1.0, 2.0, 3.0], "y": 2.0}, "value": [2.0, 4.0, 6.0], '
         '"grad": {"x": [2.0, 2.0, 2.0], "y": [1.0, 2.0, 3.0]}, "warnings": []}\n',
     ),
     (["eval", "x*y", "--x", "1,2,3", "--y", "2", "-q"], "2.0 4.0 6.0\n"),
@@ -404,21 +407,24 @@ DOMAIN = [
     (
         ["grad", "log(x)", "--x", "-1"],
         "f = nan\ndf/dx = -1.0\n",
-        '{"schema": 1, "expr": "log(x)", "inputs": {"x": -1.0}, "value": null, "grad": {"x": -1.0}, '
+        '{"schema": 1, '
+        '"expr": "log(x)", "inputs": {"x": -1.0}, "value": null, "grad": {"x": -1.0}, '
         '"warnings": ["log gave nan (outside its domain)"]}\n',
         "warning: log gave nan (outside its domain)\n",
     ),
     (
         ["grad", "sqrt(x)", "--x", "-4"],
         "f = nan\ndf/dx = nan\n",
-        '{"schema": 1, "expr": "sqrt(x)", "inputs": {"x": -4.0}, "value": null, "grad": {"x": null}, '
+        '{"schema": 1, '
+        '"expr": "sqrt(x)", "inputs": {"x": -4.0}, "value": null, "grad": {"x": null}, '
         '"warnings": ["sqrt gave nan (outside its domain)"]}\n',
         "warning: sqrt gave nan (outside its domain)\n",
     ),
     (
         ["grad", "exp(x)", "--x", "1000"],
         "f = inf\ndf/dx = inf\n",
-        '{"schema": 1, "expr": "exp(x)", "inputs": {"x": 1000.0}, "value": null, "grad": {"x": null}, '
+        '{"schema": 1, '
+        '"expr": "exp(x)", "inputs": {"x": 1000.0}, "value": null, "grad": {"x": null}, '
         '"warnings": ["exp gave inf (overflow or division by zero)"]}\n',
         "warning: exp gave inf (overflow or division by zero)\n",
     ),
