@@ -364,10 +364,11 @@ def _per_point(program: Program, grads: dict, sd: dict, value: np.ndarray) -> di
     and output); refused where a reduction gives only the derivative of the sum."""
     for name in sd:
         if np.shape(grads[name]) != np.shape(value):
+            mixing = [f"{f}()" for f in mixing_functions(program)] or ["a reduction"]
             raise ValueProblem(
                 f"an uncertainty for {name} needs df/d{name} at each element of the result, "
-                f"but {mixing_functions(program)[0]}() mixes the elements, so the gradient "
-                "is that of their sum: give scalar values"
+                f"but {mixing[0]} mixes the elements, so the gradient is that of their sum: "
+                "give scalar values"
             )
     return {name: grads[name] for name in sd}
 

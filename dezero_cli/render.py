@@ -87,8 +87,8 @@ def uncertainties(result: Result) -> dict[str, np.ndarray]:
     """The value's standard uncertainty by the label of its row (`f`, `f[0]`, ...)."""
     if result.uncertainty is None:
         return {}
-    rows = value_rows(result)
-    return {name: sd for (name, _), (_, sd) in zip(rows, per_output(result, result.uncertainty))}
+    labels = [name for name, _ in value_rows(result)]
+    return {name: sd for name, (_, sd) in zip(labels, per_output(result, result.uncertainty))}
 
 
 # On a terminal, a table never cuts a number: it shows every digit, or all its numbers rounded
