@@ -9,6 +9,7 @@ from __future__ import annotations
 import collections
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -18,19 +19,19 @@ from .engine.core import Config, Variable, no_grad, sum_to
 from .engine.functions import FUNCTIONS
 from .engine.higher import MAX_ENTRIES, MAX_ORDER, backprop, full_tensor, partials
 from .errors import DezeroError, ExpressionSyntaxError, ValueProblem
-from .formula import generic_point, read_graph
-from .formula_text import Formulas
 from .language.compiler import CONSTANTS, compile_expression
 from .language.program import CALL, Program
 from .trace import Trace, check_size, forward_steps, watching
 from .values import parse_value
+
+if TYPE_CHECKING:
+    from .formula_text import Formulas
 
 __all__ = [
     "Check",
     "CheckResult",
     "DezeroError",
     "ExpressionSyntaxError",
-    "Formulas",
     "Program",
     "Result",
     "as_program",
@@ -437,6 +438,9 @@ def diff(
     wherever the expression is smooth; with values (one number each) it is the formula that
     holds at that point.
     """
+    from .formula import generic_point, read_graph  # only diff pays for importing these
+    from .formula_text import Formulas
+
     program = as_program(expr)
     generic = not values
     if generic:

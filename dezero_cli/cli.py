@@ -35,7 +35,6 @@ from .options import (
     wrt_option,
 )
 from .output import (
-    Guarded,
     OutputFailed,
     ReaderGone,
     discard,
@@ -298,7 +297,13 @@ def functions(fmt):
     type=click.Choice(["csv", "tsv", "jsonl"]),
     help="Output format (default: the input's).",
 )
-@click.option("-o", "--output", "output_path", metavar="FILE", help="Write to FILE, not stdout.")
+@click.option(
+    "-o",
+    "--output",
+    "output_path",
+    metavar="FILE",
+    help="Write to FILE, not stdout: replaced when the run ends, never the input.",
+)
 @wrt_option()
 @click.option(
     "--order",
@@ -329,6 +334,7 @@ def batch(
         1,2,2.0,2.0,1.0,
     """
     from . import batch as batch_lib
+    from .batch import files
     from .limits import Limits
 
     if no_grad and order != 1:
@@ -346,8 +352,8 @@ def batch(
     )
     started = time.monotonic()
     with (
-        _open_input(input_path) as source,
-        _open_output(output_path) as sink,
+        files.open_input(input_path) as source,
+        files.Output(output_path, source) as sink,
         _batch_progress(source, to_stdout=output_path in (None, "-")) as progress,
     ):
         stats = batch_lib.run(source, sink, fmt_in, fmt_out, options, progress)
@@ -421,29 +427,6 @@ def diff(ctx, expr, var_options, fmt, wrt, order):
         Console(highlight=False, soft_wrap=True).print(render.render_diff_rich(formulas))
     else:
         sys.stdout.write(render.render_diff_text(formulas))
-
-
-def _open_input(path: str):
-    import contextlib
-
-    if path == "-":
-        return contextlib.nullcontext(sys.stdin.buffer)
-    try:
-        return open(path, "rb")  # noqa: SIM115 (closed by the caller's with)
-    except OSError as exc:
-        raise UserError(f"cannot read {path}: {exc.strerror}") from None
-
-
-def _open_output(path: str | None):
-    import contextlib
-
-    if path is None or path == "-":
-        return contextlib.nullcontext(sys.stdout)
-    try:
-        file = open(path, "w", encoding="utf-8", newline="")  # noqa: SIM115
-    except OSError as exc:
-        raise UserError(f"cannot write {path}: {exc.strerror}") from None
-    return Guarded(file, path)  # closed by the caller's with
 
 
 def _batch_progress(source, to_stdout: bool):

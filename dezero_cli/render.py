@@ -5,12 +5,15 @@ then one function per format renders it. The JSON header (expr, inputs, value) h
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .api import CheckResult, Result, label
-from .formula_text import Formulas
 from .output import wrap
+
+if TYPE_CHECKING:
+    from .formula_text import Formulas
 
 FORMATS = ("text", "json")
 # The version of every JSON shape documented in docs/json.md (and docs/json-schema.json). The

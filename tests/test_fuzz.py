@@ -6,8 +6,9 @@ Bounded for CI; `python tests/bench/fuzz_long.py --examples 20000` runs the same
 from __future__ import annotations
 
 import pytest
-from fuzz_harness import COMMANDS, Input, check, inputs, long_inputs
+from fuzz_harness import COMMANDS, GENERATORS, Input, check, inputs, long_inputs
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 FUZZ = settings(
     max_examples=80,
@@ -29,6 +30,14 @@ def test_any_input_gives_a_result_or_one_error(name, case, dezero):
 @given(case=long_inputs())
 def test_very_long_input(name, case, dezero):
     check(dezero, COMMANDS[name], case)
+
+
+@pytest.mark.parametrize("name", sorted(GENERATORS))
+@settings(FUZZ, max_examples=40)
+@given(data=st.data())
+def test_batch_generators(name, data, dezero):
+    command, strategy = GENERATORS[name]
+    check(dezero, command, data.draw(strategy()))
 
 
 # Cases the fuzzer found or that stand for a class of input, kept as plain regressions.

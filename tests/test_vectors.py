@@ -273,7 +273,7 @@ def test_batch_records_with_a_vector_expression(dezero):
 
 
 def test_batch_column_names_come_from_one_function():
-    from dezero_cli.batch.job import result_columns
+    from dezero_cli.batch.names import result_columns
 
     assert [name for name, _ in result_columns(("x", "y"), 1)] == ["value", "grad_x", "grad_y"]
     assert [name for name, _ in result_columns(("x",), 2, 2, True)] == [

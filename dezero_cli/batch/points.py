@@ -16,7 +16,8 @@ import numpy as np
 
 from .. import api
 from ..errors import DezeroError
-from .job import DELIMITERS, BatchError, result_columns
+from .job import DELIMITERS, BatchError
+from .names import header_problem, output_columns, result_columns, uncertainty_columns
 from .rows import Guard, Rows, encode, result_column, row_record
 from .streams import blocks, line_cap, split_lines
 
@@ -30,6 +31,9 @@ def _is_number_text(texts: list[str]) -> bool:
     return joined.isascii() and not any(c in joined for c in "_yY")
 
 
+_PLAIN_ZEROS = frozenset(["0", "0.0", "-0", "-0.0", "+0", "0.", ".0", "0.00", "0e0"])
+
+
 def _column(texts: list[str], name: str, line0: int, errors: dict[int, str]) -> np.ndarray:
     """Parse one variable's cells to float64; a bad cell becomes an error for its row."""
     col = None
@@ -39,7 +43,12 @@ def _column(texts: list[str], name: str, line0: int, errors: dict[int, str]) -> 
         except ValueError:
             col = None
     if col is not None:
-        suspects = np.flatnonzero(np.isinf(col)).tolist()  # inf, or out of range like 1e400
+        # Read again as parse_value reads it: inf, or out of range like 1e400; and a zero not
+        # written as a plain zero, which may be an underflow like 1e-400.
+        suspects = np.flatnonzero(np.isinf(col)).tolist()
+        zeros = np.flatnonzero(col == 0.0).tolist()
+        if zeros:
+            suspects += [i for i in zeros if texts[i] not in _PLAIN_ZEROS]
     else:
         col, suspects = np.zeros(len(texts)), range(len(texts))
     for i in suspects:
@@ -78,11 +87,10 @@ def points(source, sink, delim, output_format, options, stats, progress) -> None
     except csv.Error as exc:  # a stray carriage return or NUL, say
         why = str(exc).split(" - ")[0]  # without csv's advice about universal-newline mode
         raise BatchError(f"the header line (line 1) is not valid CSV: {why}") from None
-    index = {}
-    for j, name in enumerate(header):
-        if name in program.variables and name in index:
-            raise BatchError(f"the header names column {name!r} twice")
-        index.setdefault(name, j)
+    problem = header_problem(header, program.variables, output_format)
+    if problem:
+        raise BatchError(problem)
+    index = {name: j for j, name in enumerate(header)}
     missing = [name for name in program.variables if name not in index]
     if missing:
         raise BatchError(
@@ -91,7 +99,7 @@ def points(source, sink, delim, output_format, options, stats, progress) -> None
         )
     wrt = api.select_wrt(program, options.wrt)
     out_delim = DELIMITERS.get(output_format)
-    uncertain = sd_columns(program, index)
+    uncertain = uncertainty_columns(program.variables, index)
     labels = result_columns(wrt, options.order, program.outputs, bool(uncertain))
     writer = _Writer(sink, output_format, header, program, labels, options.fail_fast)
     if output_format != "jsonl":
@@ -99,7 +107,7 @@ def points(source, sink, delim, output_format, options, stats, progress) -> None
     same = out_delim == delim
     guard = Guard(options.limits)
     line0 = 2
-    for block, long in blocks(source, cap, options.block_bytes):
+    for block, long, _ in blocks(source, cap, options.block_bytes):
         lines, bad = split_lines(block, long, cap)
         n = len(lines)
         errors: dict[int, str] = {i: f"line {line0 + i}: {why}" for i, why in bad.items()}
@@ -152,16 +160,6 @@ def _split(lines, delim, ncols, block, errors, line0) -> list[list[str]]:
     return columns
 
 
-def sd_columns(program, index: dict[str, int]) -> dict[str, str]:
-    """The header's columns of standard uncertainties: NAME_sd for a variable NAME, unless
-    NAME_sd is itself a variable of the expression. Variable name -> column name."""
-    return {
-        name: f"{name}_sd"
-        for name in program.variables
-        if f"{name}_sd" in index and f"{name}_sd" not in program.variables
-    }
-
-
 def _sd_column(texts, name: str, column: str, line0: int, errors: dict[int, str]) -> np.ndarray:
     """A column of standard uncertainties of `name`; a cell that is no finite number at
     least 0 becomes an error for its row."""
@@ -211,7 +209,7 @@ class _Writer:
         self.csv = None
 
     def write_header(self, same_text: str | None) -> None:
-        names = [*(label for label, _ in self.labels), "error"]
+        names = output_columns(self.labels)
         if same_text is not None:
             self.sink.write(same_text + self.delim + self.delim.join(names) + "\n")
         else:

@@ -1,13 +1,14 @@
 """Records mode: JSON Lines where every record carries its own expression.
 
 Within a window of records, those that share an expression are evaluated together, then
-every record is written back in input order.
+every record is written back in input order. Every line is judged alone (jsonlines.load).
 """
 
 from __future__ import annotations
 
-import json
+import math
 from dataclasses import dataclass, field
+from time import perf_counter
 
 import numpy as np
 
@@ -15,36 +16,61 @@ from .. import api, render
 from ..api import Program
 from ..errors import DezeroError, ExpressionSyntaxError
 from ..limits import Limits, enforce
-from .rows import Guard, Rows, compile_within, encode, remember, row_record
+from ..values import literal_problem
+from .jsonlines import Duplicate, RawNumber, RecordError, dumps, load
+from .names import RESERVED_KEYS, record_problem, uncertainty_columns
+from .rows import Guard, Rows, compile_within, remember, row_record
 from .streams import blocks, line_cap, split_lines
 
 
 def records(source, sink, options, stats, progress) -> None:
-    """Each line an object; values of the expression's variables are its fields."""
-    line0 = 1
-    pending: list[bytes] = []
-    long: list[int] = []  # lines of the window too long to read (indexes in the window)
-    size = 0
+    """Each line an object; values of the expression's variables are its fields.
+
+    Records are read into a window until it holds `record_window` records or `window_bytes`
+    of text, or a pipe has nothing more waiting, or (with --fail-fast) a record has failed, or
+    reading them (parsing, compiling, vector values) has taken too long (_Window.due); then the
+    window is evaluated and written. So memory stays bounded whatever the input, results from
+    a slow pipe come out as they are ready, and a run cut short has written every window
+    before.
+    """
     memo = _Memo(options.limits)
-    for block, too_long in blocks(source, memo.cap, options.block_bytes):
-        long.extend(size + i for i in too_long)
-        pending.append(block)
-        size += block.count(b"\n")
-        if size >= options.record_window:
-            window = b"".join(pending)
-            line0 = _record_window(window, long, line0, sink, options, stats, progress, memo)
-            pending, long, size = [], [], 0
-            if stats.stopped:
-                return
-    if pending:
-        window = b"".join(pending)
-        _record_window(window, long, line0, sink, options, stats, progress, memo)
+    window = _Window(1)
+    for item in _lines(source, memo.cap, options.block_bytes):
+        if item is not _PAUSE:
+            window.add(item, options, memo)
+            if (
+                len(window.out) < options.record_window
+                and window.size < options.window_bytes
+                and not (options.fail_fast and window.failed)
+                and not window.due(options.window_seconds)
+            ):
+                continue
+        elif not window.out:
+            continue
+        window = window.write(sink, options, stats, progress, memo)
+        if stats.stopped:
+            return
+    if window.out:
+        window.write(sink, options, stats, progress, memo)
 
 
-RESERVED = frozenset(
-    ["expr", "inputs", "value", "grad", "warnings", "derivatives", "error", "uncertainty",
-     "input_sd"]
-)  # fmt: skip
+_PAUSE = object()  # a pipe has nothing more waiting: write what is done
+
+
+def _lines(source, cap, size):
+    """Each line's text (or the RecordError of a line that cannot be read), and _PAUSE."""
+    first = True
+    for block, long, more in blocks(source, cap, size):
+        lines, bad = split_lines(block, long, cap)
+        if first and lines and lines[0].startswith("\ufeff"):  # a byte order mark, as CSV has
+            lines[0] = lines[0][1:]
+        first = False
+        if bad:
+            yield from (RecordError(bad[i]) if i in bad else line for i, line in enumerate(lines))
+        else:
+            yield from lines
+        if not more:
+            yield _PAUSE
 
 
 @dataclass
@@ -55,6 +81,7 @@ class _Group:
     index: list[int] = field(default_factory=list)
     values: list[list[float]] = field(default_factory=list)
     passed: list[dict] = field(default_factory=list)
+    objs: list[dict] = field(default_factory=list)  # the records, for their error records
 
 
 class _Memo:
@@ -67,25 +94,50 @@ class _Memo:
         self.cap = line_cap(limits)
 
 
-def _record_window(block, long, line0, sink, options, stats, progress, memo) -> int:
-    """Evaluate a window of records, grouping those that share an expression; write in order."""
-    lines, bad = split_lines(block, long, memo.cap)
-    n = len(lines)
-    out: list[str] = [""] * n
-    failed: list[int] = []
-    groups: dict[str, _Group] = {}
-    for i, obj in enumerate(_load_all(lines, bad)):
+class _Window:
+    """The records read since the last write, evaluated together, then written in order."""
+
+    def __init__(self, line0: int):
+        self.line0 = line0  # the line number of the first record
+        self.out: list[str] = []  # each record's output text, once known
+        self.failed: list[int] = []
+        self.groups: dict[str, _Group] = {}
+        self.size = 0  # characters read
+        self.shared = 0  # records that joined the group of an earlier one
+        self.start = perf_counter()
+
+    def due(self, seconds: float) -> bool:
+        """Whether reading has taken long enough: `seconds`, or four times that while most
+        records share an expression with an earlier one (evaluating them together is what a
+        window is for; records that share nothing gain nothing from waiting)."""
+        elapsed = perf_counter() - self.start
+        if elapsed < seconds:
+            return False
+        return elapsed >= 4 * seconds or 4 * self.shared < 3 * len(self.out)
+
+    def add(self, item, options, memo) -> None:
+        """Read one record: an error, a vector record evaluated alone, or one for a group."""
+        i = len(self.out)
+        self.out.append("")
+        if type(item) is str:
+            self.size += len(item) + 1
+            obj = load(item)
+        else:  # the RecordError of a line that cannot be read
+            obj = item
         try:
-            if isinstance(obj, _RecordError):
+            if isinstance(obj, RecordError):
                 raise obj
             if not isinstance(obj, dict):
-                raise _RecordError("a record must be a JSON object")
+                raise RecordError("a record must be a JSON object")
             program = options.expr or _program(obj.get("expr"), memo)
+            passed = _passed(obj, program, options.expr is None)
+            if not RESERVED_KEYS.isdisjoint(passed):
+                raise RecordError(record_problem(passed))
             values = []
             vector = False
             for name in program.variables:
                 v = obj.get(name, _MISSING)
-                if type(v) is not float or v - v != 0.0:  # not a plain finite number
+                if type(v) is not float:  # not a plain number (a float is always finite here)
                     v = _json_value(v, name)
                     vector = vector or type(v) is not float
                 values.append(v)
@@ -94,103 +146,65 @@ def _record_window(block, long, line0, sink, options, stats, progress, memo) -> 
                 # Vector values, uncertainties (NAME_sd fields) or a vector result: an
                 # evaluation of its own, exactly as `dezero grad` does it.
                 with enforce(options.limits):
-                    out[i] = _single(program, values, _passed(obj, program), options, sd)
-                continue
-        except (_RecordError, DezeroError) as exc:
-            out[i] = _error_record(exc, line0 + i, obj)
-            failed.append(i)
-            continue
-        group = groups.get(program.text)
+                    self.out[i] = _single(program, values, passed, options, sd)
+                return
+        except (RecordError, DezeroError) as exc:
+            self._fail(i, exc, obj)
+            return
+        group = self.groups.get(program.text)
         if group is None:
-            group = groups[program.text] = _Group(program)
+            group = self.groups[program.text] = _Group(program)
+        else:
+            self.shared += 1
         group.index.append(i)
         group.values.append(values)
-        group.passed.append(_passed(obj, program))
-    for group in groups.values():
-        n_group = len(group.index)
-        try:
-            wrt = _wrt_for(group.program, options.wrt)
-            table = np.array(group.values, dtype=np.float64).reshape(n_group, -1)
-            columns = {name: table[:, j] for j, name in enumerate(group.program.variables)}
-            rows, done = memo.guard.rows(group.program, columns, n_group, wrt, options.order)
-        except DezeroError as exc:
-            for i in group.index:
-                out[i] = _error_record(exc, line0 + i, lines[i])
-                failed.append(i)
-            continue
-        if done < n_group:  # the rest met a limit
-            exc = _RecordError(memo.guard.hopeless[group.program.text])
-            for i in group.index[done:]:
-                out[i] = _error_record(exc, line0 + i, lines[i])
-                failed.append(i)
-            if not done:
+        group.passed.append(passed)
+        group.objs.append(obj)
+
+    def _fail(self, i: int, exc, obj) -> None:
+        self.out[i] = _error_record(exc, self.line0 + i, obj)
+        self.failed.append(i)
+
+    def write(self, sink, options, stats, progress, memo) -> _Window:
+        """Evaluate the groups, write every record in order; the next window."""
+        out = self.out
+        for group in self.groups.values():
+            n_group = len(group.index)
+            try:
+                wrt = _wrt_for(group.program, options.wrt)
+                table = np.array(group.values, dtype=np.float64).reshape(n_group, -1)
+                columns = {name: table[:, j] for j, name in enumerate(group.program.variables)}
+                rows, done = memo.guard.rows(group.program, columns, n_group, wrt, options.order)
+            except DezeroError as exc:
+                for i, obj in zip(group.index, group.objs):
+                    self._fail(i, exc, obj)
                 continue
-        for i, text in zip(group.index, _render_group(group, rows, wrt, options.order)):
-            if text is None:
-                out[i] = _error_record(
-                    _RecordError("a field holds a number outside the float64 range"),
-                    line0 + i,
-                    lines[i],
-                )
-                failed.append(i)
-            else:
+            if done < n_group:  # the rest met a limit
+                exc = RecordError(memo.guard.hopeless[group.program.text])
+                for i, obj in zip(group.index[done:], group.objs[done:]):
+                    self._fail(i, exc, obj)
+                if not done:
+                    continue
+            for i, text in zip(group.index, _render_group(group, rows, wrt, options.order)):
                 out[i] = text
-    count = n
-    if failed:
-        failed.sort()
-        if options.fail_fast:
-            count = failed[0] + 1
-            stats.stopped = True
-        stats.failed += sum(1 for i in failed if i < count)
-        stats.first_error = stats.first_error or line0 + failed[0]
-    sink.write("\n".join(out[:count]) + "\n")
-    sink.flush()
-    stats.records += count
-    if progress is not None:
-        progress(stats.records)
-    return line0 + n
-
-
-class _RecordError(Exception):
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
+        n = count = len(out)
+        failed = self.failed
+        if failed:
+            failed.sort()
+            if options.fail_fast:
+                count = failed[0] + 1
+                stats.stopped = True
+            stats.failed += sum(1 for i in failed if i < count)
+            stats.first_error = stats.first_error or self.line0 + failed[0]
+        sink.write("\n".join(out[:count]) + "\n")
+        sink.flush()
+        stats.records += count
+        if progress is not None:
+            progress(stats.records)
+        return _Window(self.line0 + n)
 
 
 _MISSING = object()
-
-
-def _reject_constant(name: str):
-    raise _RecordError(f'{name} is not JSON: write the value as a string such as "nan"')
-
-
-def _load_all(lines: list[str], bad: dict[int, str]) -> list:
-    """Each line's JSON value, or the _RecordError saying why it has none.
-
-    One json.loads of the whole window when every line is well formed (much less overhead than
-    one call per line); otherwise line by line, so one bad line spoils nothing else.
-    """
-    if not bad and lines:
-        try:
-            objs = json.loads("[" + ",".join(lines) + "]", parse_constant=_reject_constant)
-            if len(objs) == len(lines):
-                return objs
-        except (ValueError, RecursionError, _RecordError):
-            pass
-    return [_RecordError(bad[i]) if i in bad else _load_one(line) for i, line in enumerate(lines)]
-
-
-def _load_one(line: str):
-    if not line.strip():
-        return _RecordError("blank line")
-    try:
-        return json.loads(line, parse_constant=_reject_constant)
-    except _RecordError as exc:
-        return exc
-    except ValueError as exc:
-        return _RecordError(f"not valid JSON ({exc.msg} at column {exc.colno})")
-    except RecursionError:
-        return _RecordError("not valid JSON (nested too deep)")
 
 
 def _program(expr, memo: _Memo) -> Program:
@@ -199,7 +213,7 @@ def _program(expr, memo: _Memo) -> Program:
     The limits on the expression's size and time hold for each record's own expression.
     """
     if not isinstance(expr, str):
-        raise _RecordError('the record has no "expr" string')
+        raise RecordError('the record has no "expr" string')
     programs = memo.programs
     program = programs.get(expr)
     if program is None:
@@ -213,38 +227,57 @@ def _program(expr, memo: _Memo) -> Program:
     return program
 
 
-def _passed(obj: dict, program: Program) -> dict:
-    return {key: v for key, v in obj.items() if key != "expr" and key not in program.variables}
+def _passed(obj: dict, program: Program, own_expr: bool) -> dict:
+    """The record's fields that are written back as they came: not its variables, nor its
+    `expr` in records mode (with --expr, a record's own `expr` is passed, and clashes)."""
+    variables = program.variables
+    if own_expr:
+        return {key: v for key, v in obj.items() if key != "expr" and key not in variables}
+    return {key: v for key, v in obj.items() if key not in variables}
 
 
 def _json_value(v, name: str):
-    """A record's value for a variable: a number, a list of numbers, or text parse_value reads."""
+    """A record's value for a variable: a number, a list of numbers, or text parse_value reads.
+
+    The same rule as for every spelling of a value: a number float64 cannot hold is refused.
+    """
     if v is _MISSING:
-        raise _RecordError(f"no value for variable {name!r}")
-    if isinstance(v, float) and not np.isfinite(v):
-        raise _RecordError(f"value of {name} is outside the float64 range")
-    if isinstance(v, (int, float)) and not isinstance(v, bool):
-        return float(v)
+        raise RecordError(f"no value for variable {name!r}")
+    if type(v) is int:
+        try:
+            return float(v)
+        except OverflowError:  # an integer of 309 digits or more
+            raise RecordError(f"value of {name} is outside the float64 range") from None
+    if isinstance(v, RawNumber):
+        return _raw_number(v, name)
     if isinstance(v, str):
         x = api.parse_value(v, name)
         return float(x) if x.ndim == 0 else x
-    if (
-        isinstance(v, list)
-        and v
-        and all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in v)
-    ):
-        return api.parse_value(",".join(map(repr, v)), name)
-    raise _RecordError(f"value of {name} is not a number or a list of numbers: {json.dumps(v)}")
+    if isinstance(v, list) and v and all(type(x) in (int, float, RawNumber) for x in v):
+        texts = (x.text if type(x) is RawNumber else repr(x) for x in v)
+        return api.parse_value(",".join(texts), name)
+    raise RecordError(f"value of {name} is not a number or a list of numbers: {dumps(v)}")
 
 
-def _render_group(group: _Group, rows: Rows, wrt, order: int) -> list[str | None]:
+def _raw_number(v: RawNumber, name: str) -> float:
+    """A number kept as written, as a value: refused, unless float64 holds it after all."""
+    x = float(v.text)
+    if not literal_problem(v.text, x):
+        return x
+    if math.isinf(x):
+        raise RecordError(f"value of {name} is outside the float64 range")
+    raise RecordError(f"value of {name} is too small for float64 (it would become 0)")
+
+
+def _render_group(group: _Group, rows: Rows, wrt, order: int) -> list[str]:
     """Each record of the group as JSON text, as `render.result_record` would give it.
 
     Rows whose numbers are all finite fill one text template (repr is what json uses for
-    floats); the rest, and any record whose own fields clash with ours, go through render.
+    floats); the rest go through render. A record's own fields never clash with ours
+    (names.record_problem), so they simply come first.
     """
     program = group.program
-    key = json.dumps
+    key = dumps
     inputs = ", ".join(f"{key(name)}: %s" for name in program.variables)
     template = f'"expr": {key(program.text)}, "inputs": {{{inputs}}}, "value": %s'
     cols = [*(rows.inputs[name] for name in program.variables), rows.value]
@@ -256,32 +289,19 @@ def _render_group(group: _Group, rows: Rows, wrt, order: int) -> list[str | None
     fast = np.isfinite(matrix).all(axis=1)
     for k in rows.row_warnings:
         fast[k] = False
-    out: list[str | None] = []
+    out: list[str] = []
     if order > 1:
         fast[:] = False
-    reserved = RESERVED.isdisjoint
     for k, numbers in enumerate(matrix.tolist()):
         passed = group.passed[k]
-        if fast[k] and reserved(passed):
-            head = "{" if not passed else _dumps_or_none(passed)
-            if head is None:
-                out.append(None)
-                continue
-            if passed:
-                head = head[:-1] + ", "
+        if fast[k]:
+            head = dumps(passed)[:-1] + ", " if passed else "{"
             out.append(head + template % tuple(map(repr, numbers)))
         else:
             record = dict(passed)
             record.update(row_record(rows, k))
-            out.append(_dumps_or_none(record))
+            out.append(dumps(record))
     return out
-
-
-def _dumps_or_none(record: dict) -> str | None:
-    try:
-        return encode(record)
-    except ValueError:  # a passed-through number such as 1e400 that JSON cannot hold
-        return None
 
 
 def _wrt_for(program: Program, wrt) -> tuple[str, ...]:
@@ -292,17 +312,16 @@ def _wrt_for(program: Program, wrt) -> tuple[str, ...]:
 
 
 def _record_sd(obj: dict, program: Program) -> dict[str, float]:
-    """The standard uncertainties a record gives in NAME_sd fields (see points.sd_columns)."""
+    """The standard uncertainties a record gives in NAME_sd fields (names.uncertainty_columns),
+    read as values are; one number each (api refuses a bad one)."""
     sd = {}
-    for name in program.variables:
-        field_name = f"{name}_sd"
-        if field_name in obj and field_name not in program.variables:
-            v = obj[field_name]
-            if isinstance(v, str):
-                v = float(api.parse_value(v, field_name))
-            elif not isinstance(v, (int, float)) or isinstance(v, bool):
-                raise _RecordError(f"{field_name} is not a number: {json.dumps(v)}")
-            sd[name] = float(v)
+    for name, field_name in uncertainty_columns(program.variables, obj).items():
+        v = obj[field_name]
+        if type(v) is not float:  # a plain float is taken as it is, as for values
+            v = _json_value(v, field_name)
+        if type(v) is not float:
+            raise RecordError(f"{field_name} must be one number, not {np.size(v)}")
+        sd[name] = v
     return sd
 
 
@@ -317,19 +336,21 @@ def _single(program, values, passed, options, sd=None) -> str:
         result = api.derivatives(program, values, options.order, wrt, sd)
     record = dict(passed)
     record.update(render.result_record(result))
-    text = _dumps_or_none(record)
-    if text is None:
-        raise _RecordError("a field holds a number outside the float64 range")
-    return text
+    return dumps(record)
 
 
 def _error_record(exc, line_no: int, obj) -> str:
-    """The input record's own fields, and an `error` naming the line and the problem."""
+    """The input record's own fields, and an `error` naming the line and the problem.
+
+    A record's own `error` field cannot stand beside ours: its value goes into the message.
+    """
     message = exc.message
     if isinstance(exc, ExpressionSyntaxError):
         message += f" (column {exc.column + 1})"
-    if isinstance(obj, str):
-        obj = _load_one(obj)
-    record = {k: v for k, v in obj.items() if k != "error"} if isinstance(obj, dict) else {}
+    if isinstance(obj, Duplicate):
+        obj = obj.obj
+    record = dict(obj) if isinstance(obj, dict) else {}
+    if "error" in record:
+        message += f' (the record\'s own "error" was {dumps(record.pop("error"))})'
     record["error"] = f"line {line_no}: {message}"
-    return _dumps_or_none(record) or json.dumps({"error": record["error"]})
+    return dumps(record)

@@ -232,7 +232,7 @@ def derivative_column(rows: Rows, path: tuple[str, ...]) -> np.ndarray:
 
 
 def result_column(rows: Rows, what: tuple) -> np.ndarray:
-    """One result column of `rows`, as job.result_columns describes it."""
+    """One result column of `rows`, as names.result_columns describes it."""
     if what[0] == "value":
         a = rows.value
     elif what[0] == "sd":

@@ -19,11 +19,12 @@ BLOCK_BYTES = 1 << 20  # one chunk: about 50,000 short CSV rows, a few MB of arr
 
 def blocks(
     source, cap: int | None = None, size: int = BLOCK_BYTES
-) -> Iterator[tuple[bytes, list[int]]]:
+) -> Iterator[tuple[bytes, list[int], bool]]:
     """Blocks of whole lines, each returned as soon as it is available (pipes stream).
 
     A line longer than `cap` bytes is never held whole: it is read past, and stands in the
-    block as an empty line whose index comes with the block.
+    block as an empty line whose index comes with the block. With each block comes whether
+    more input is waiting: always for a file; for a pipe, only what has already arrived.
     """
     fd = _pipe_fd(source)
     # A file is read in full blocks; a pipe gives what has arrived, so results are not held up.
@@ -53,7 +54,7 @@ def blocks(
                     skip_line(source)
                 else:
                     block += rest
-        yield block, long
+        yield block, long, fd is None or _ready(fd)
 
 
 def skip_line(source) -> None:

@@ -1,11 +1,9 @@
-"""Text -> Program, in two loops: read, then resolve.
+"""Records -> Program: one pass over what reader.py read, statement by statement.
 
-Reading: the parse loop calls back here at each reduce, in postfix order, and each callback
-appends a record (a number, a name, a call, an operator, the end of a statement) and returns
-where its sub-expression starts. Resolving: one pass over the records, statement by statement,
-turns names into variables, constants and definitions, inlines user functions and marks the
-branches of `where`. Neither recurses: expressions may nest 100,000 deep. A syntax error
-anywhere in the text is reported before any other problem.
+Names become variables, constants and definitions; user functions are inlined where they are
+called; the branches of `where` are marked. Nothing recurses: expressions may nest 100,000
+deep. The text has parsed whole before this starts, so a syntax error anywhere comes before
+any problem found here.
 """
 
 from __future__ import annotations
@@ -31,8 +29,8 @@ from ..engine.power import Pow
 from ..errors import ArityError, ExpressionSyntaxError, GraphTooLarge, UnknownFunction
 from ..limits import node_budget
 from ..values import literal_problem
-from .parse import parse
 from .program import BEGIN, CALL, CONST, END, LOAD, STORE, VAR, Program
+from .reader import read
 
 CONSTANTS = {"pi": np.pi, "e": np.e}
 OPERATORS = {
@@ -61,90 +59,6 @@ def compile_expression(text: str) -> Program:
 @functools.lru_cache(maxsize=4096)
 def _compile(text: str, most_calls: int | None) -> Program:
     return _Resolver(text, read(text), most_calls).program()
-
-
-# Reading ------------------------------------------------------------------------------------
-
-
-def read(text: str) -> list[tuple]:
-    """The records of `text` in postfix order (raises ExpressionSyntaxError if it does not parse):
-
-        ("number", text, position)           ("name", text, position)
-        ("call", name, position, arguments)   arguments: [(start, position)] of each one
-        ("op", rule, written, position)       ("result", (start, position))
-        ("result", (start, position of '['), number of elements)   a vector result
-        ("define", (start, position) of the left side, of the right side, position of =)
-
-    where `start` is the index of the first record of a sub-expression.
-    """
-    records: list[tuple] = []
-
-    def leaf(kind):
-        def reduce(children):
-            _, value, position = children[0]
-            records.append((kind, value, position))
-            return (len(records) - 1, position)
-
-        return reduce
-
-    def call(children):
-        _, name, position = children[0]
-        arguments = children[2] if len(children) == 4 else []
-        records.append(("call", name, position, arguments))
-        return (arguments[0][0] if arguments else len(records) - 1, position)
-
-    def arguments(children):
-        if len(children) == 1:
-            return [children[0]]
-        children[0].append(children[2])
-        return children[0]
-
-    def binary(rule):
-        def reduce(children):
-            left, (_, written, position), _ = children
-            records.append(("op", rule, written, position))
-            return left
-
-        return reduce
-
-    def prefix(rule):
-        def reduce(children):
-            (_, written, position), operand = children
-            if rule is not None:
-                records.append(("op", rule, written, position))
-            return (operand[0], position)
-
-        return reduce
-
-    def statement(kind):
-        def reduce(children):
-            if kind == "result":
-                records.append(("result", children[0]))
-            elif kind == "vector":  # [e1, e2, ...]: the elements' records, one after another
-                elements = children[1]
-                records.append(("result", (elements[0][0], children[0][2]), len(elements)))
-            else:
-                records.append(("define", children[0], children[2], children[1][2]))
-
-        return reduce
-
-    callbacks = {
-        "number": leaf("number"),
-        "name": leaf("name"),
-        "call": call,
-        "args": arguments,
-        "group": lambda children: (children[1][0], children[0][2]),
-        "neg": prefix("neg"),
-        "pos": prefix(None),
-        "not_": prefix("not_"),
-        "result": statement("result"),
-        "vector": statement("vector"),
-        "define": statement("define"),
-    }
-    for rule in ("add", "sub", "mul", "div", "pow", "compare", "and_", "or_"):
-        callbacks[rule] = binary(rule)
-    parse(text, callbacks)
-    return records
 
 
 # Resolving ----------------------------------------------------------------------------------

@@ -1,16 +1,24 @@
 """Benchmark `dezero batch` against a hand-written numpy script, as ratios measured in one run.
 
     python tests/bench/bench_batch.py [--rows 1000000] [--big-rows 10000000] [--repeat 3]
+                                      [--baseline DIR] [--vectors 1500] [--only points,...]
 
 1. Points mode: N rows of `x,y` CSV, `--expr "x*y + sin(x)/(1 + y^2)"`, CSV out. Wall time of
    `dezero batch` divided by the wall time of a numpy script doing the same job by hand
    (`numpy.loadtxt`, value and both partials written out, `numpy.savetxt` with fmt '%.17g', which
    round-trips like our repr output but is not the shortest text). Medians, runs interleaved.
+   The same with a quarter of the cells written as zeros (`0.0`, `0`, `-0.0`): the fast path
+   reads zeros again, to refuse an underflow such as 1e-400.
 2. The same with the big file: peak memory (maxrss of the subprocess) and rows per second.
 3. Records mode: 100,000 JSONL records cycling through 1,000 distinct expressions: records/s.
+4. JSON Lines memory: records of 8,000-element vectors (`sum(x*x)`), VECTORS of them (1,500:
+   190 MB) and a third as many, in one file each: peak memory, which should not grow with the
+   file (target < 300 MB).
 
-Every run is a real subprocess (start-up included, for both sides). The machine is shared, so
-only the ratios within one run mean much.
+With `--baseline DIR`, a source tree of another version (`git archive main | tar -x -C DIR`),
+every `dezero batch` figure is also measured for that version, runs interleaved, and reported
+as a ratio (this version / baseline). Every run is a real subprocess (start-up included, for
+both sides). The machine is shared, so only the ratios within one run mean much.
 """
 
 from __future__ import annotations
@@ -49,8 +57,9 @@ def dezero_command() -> list[str]:
     return [exe] if exe else [sys.executable, "-m", "dezero_cli"]
 
 
-def write_points(path: str, rows: int, seed: int = 0) -> None:
-    """`x,y` rows of random numbers in shortest repr text, written in blocks."""
+def write_points(path: str, rows: int, seed: int = 0, zeros: bool = False) -> None:
+    """`x,y` rows of random numbers in shortest repr text, written in blocks; with `zeros`, a
+    quarter of the cells are 0.0 (written `0.0`, or `0` and `-0.0` on some rows)."""
     rng = np.random.default_rng(seed)
     with open(path, "w") as f:
         f.write("x,y\n")
@@ -58,7 +67,12 @@ def write_points(path: str, rows: int, seed: int = 0) -> None:
         while left:
             n = min(left, 200_000)
             xy = rng.uniform(-3.0, 3.0, size=(n, 2))
-            f.write(repr(xy.tolist())[2:-2].replace(", ", ",").replace("],[", "\n") + "\n")
+            if zeros:
+                xy[rng.random(size=(n, 2)) < 0.25] = 0.0
+            text = repr(xy.tolist())[2:-2].replace(", ", ",").replace("],[", "\n") + "\n"
+            if zeros:
+                text = text.replace("\n0.0,", "\n0,").replace(",0.0\n", ",-0.0\n")
+            f.write(text)
             left -= n
 
 
@@ -89,14 +103,15 @@ print(wall, usage.ru_maxrss * 1024, cpu, os.waitstatus_to_exitcode(status))
 """
 
 
-def timed(cmd: list[str]) -> tuple[float, int, float]:
+def timed(cmd: list[str], env: dict | None = None, cwd: str | None = None):
     """Wall seconds, peak resident memory in bytes, and CPU seconds of one subprocess.
 
     CPU time (user + system) suffers less than wall time when other jobs share the machine.
     """
     proc = subprocess.run(
-        [sys.executable, "-c", LAUNCHER, *cmd], capture_output=True, text=True, check=False
-    )
+        [sys.executable, "-c", LAUNCHER, *cmd], capture_output=True, text=True, check=False,
+        env=env, cwd=cwd,
+    )  # fmt: skip
     wall, rss, cpu, code = proc.stdout.split()
     if int(code) != 0:
         raise SystemExit(f"{' '.join(cmd)} failed ({code})")
@@ -110,74 +125,175 @@ def check_same(ours: str, theirs: str) -> float:
     return float(np.max(np.abs(a - b) / np.maximum(1.0, np.abs(b))))
 
 
+class Versions:
+    """This version of dezero and, with --baseline, another one: commands and environments."""
+
+    def __init__(self, baseline: str | None):
+        self.runs = {"this": (dezero_command(), None, None)}
+        if baseline:
+            # Run from the baseline's folder too: `python -m` puts the working directory first
+            # on the path, so run from a checkout it would import that checkout instead.
+            folder = os.path.abspath(baseline)
+            env = {**os.environ, "PYTHONPATH": folder}
+            self.runs["baseline"] = ([sys.executable, "-m", "dezero_cli"], env, folder)
+
+    def measure(self, args: list[str], repeat: int, extra: dict | None = None) -> dict:
+        """Median (wall, rss, cpu) of each version (and of each `extra` command), interleaved."""
+        got: dict[str, list] = {}
+        for _ in range(repeat):
+            for name, (cmd, env, cwd) in self.runs.items():
+                got.setdefault(name, []).append(timed([*cmd, *args], env, cwd))
+            for name, cmd in (extra or {}).items():
+                got.setdefault(name, []).append(timed(cmd))
+        return {
+            name: tuple(statistics.median(run[k] for run in runs) for k in range(3))
+            for name, runs in got.items()
+        }
+
+
+def ratio_line(label: str, result: dict, k: int = 2) -> str:
+    """`label`, then this version's figure k (0 wall, 1 memory, 2 CPU) over the baseline's."""
+    return f"  {label:36} {result['this'][k] / result['baseline'][k]:8.3f}"
+
+
+def bench_points(versions: Versions, tmp: str, args, zeros: bool = False) -> None:
+    points = os.path.join(tmp, "points.csv")
+    write_points(points, args.rows, zeros=zeros)
+    baseline = os.path.join(tmp, "baseline.py")
+    with open(baseline, "w") as f:
+        f.write(BASELINE)
+    ours_out, theirs_out = os.path.join(tmp, "ours.csv"), os.path.join(tmp, "theirs.csv")
+    theirs_cmd = [sys.executable, baseline, points, theirs_out]
+    result = versions.measure(
+        ["batch", "--expr", EXPR, points, "-o", ours_out], args.repeat, {"numpy": theirs_cmd}
+    )
+    (t_ours, _, c_ours), (t_theirs, _, c_theirs) = result["this"], result["numpy"]
+    what = "a quarter of the cells zeros" if zeros else "CSV in and out"
+    print(f"points, {args.rows:,} rows, {what} (median of {args.repeat}):")
+    print(f"  numpy by hand (loadtxt/savetxt %.17g) {t_theirs:8.3f} s")
+    print(f"  dezero batch                         {t_ours:8.3f} s")
+    print(f"  ratio dezero / numpy, wall time      {t_ours / t_theirs:8.3f}  (target <= 1.0)")
+    print(
+        f"  ratio dezero / numpy, CPU time       {c_ours / c_theirs:8.3f}  "
+        f"({c_ours:.2f} s / {c_theirs:.2f} s)"
+    )
+    if "baseline" in result:
+        t_base, _, c_base = result["baseline"]
+        print(
+            f"  baseline / numpy, wall and CPU       {t_base / t_theirs:8.3f} "
+            f"{c_base / c_theirs:6.3f}"
+        )
+        print(ratio_line("this / baseline, wall time", result, 0))
+        print(ratio_line("this / baseline, CPU time", result))
+    print(
+        f"  load average at the end              {os.getloadavg()[0]:8.2f}  "
+        f"(on {os.cpu_count()} cores)"
+    )
+    print(f"  max relative difference              {check_same(ours_out, theirs_out):8.1e}")
+    print(
+        f"  dezero output {os.path.getsize(ours_out) / 1e6:.1f} MB, "
+        f"numpy output {os.path.getsize(theirs_out) / 1e6:.1f} MB"
+    )
+    for path in (ours_out, theirs_out, points):
+        os.remove(path)
+
+
+def bench_big(versions: Versions, tmp: str, args) -> None:
+    big = os.path.join(tmp, "big.csv")
+    write_points(big, args.big_rows, seed=2)
+    result = versions.measure(["batch", "--expr", EXPR, big, "-o", os.devnull], 1)
+    wall, rss, _ = result["this"]
+    size = os.path.getsize(big) / 1e6
+    print(f"points, {args.big_rows:,} rows ({size:.0f} MB), CSV in, CSV to /dev/null:")
+    print(
+        f"  wall {wall:.2f} s, {args.big_rows / wall:,.0f} rows/s, "
+        f"peak memory {rss / 2**20:.0f} MiB (target < 250 MB)"
+    )
+    if "baseline" in result:
+        wall_b, rss_b, _ = result["baseline"]
+        print(f"  baseline: wall {wall_b:.2f} s, peak memory {rss_b / 2**20:.0f} MiB")
+    os.remove(big)
+
+
+def bench_records(versions: Versions, tmp: str, args) -> None:
+    records = os.path.join(tmp, "records.jsonl")
+    write_records(records, args.records, args.distinct)
+    result = versions.measure(["batch", records, "-o", os.devnull], args.repeat)
+    wall, rss, cpu = result["this"]
+    print(f"records, {args.records:,} JSONL records, {args.distinct:,} distinct expressions:")
+    print(
+        f"  wall {wall:.2f} s, {args.records / wall:,.0f} records/s (target >= 20,000), "
+        f"CPU {cpu:.2f} s, peak memory {rss / 2**20:.0f} MiB"
+    )
+    if "baseline" in result:
+        wall_b, rss_b, cpu_b = result["baseline"]
+        print(
+            f"  baseline: wall {wall_b:.2f} s, {args.records / wall_b:,.0f} records/s, "
+            f"CPU {cpu_b:.2f} s, peak memory {rss_b / 2**20:.0f} MiB"
+        )
+        print(ratio_line("this / baseline, CPU time", result))
+    os.remove(records)
+
+
+def write_vectors(path: str, records: int, size: int = 8000, seed: int = 3) -> None:
+    """JSONL records of `size`-element vectors, each for `sum(x*x)`."""
+    rng = np.random.default_rng(seed)
+    with open(path, "w") as out:
+        for i in range(records):
+            x = rng.uniform(-1.0, 1.0, size=size).tolist()
+            out.write(json.dumps({"id": i, "expr": "sum(x*x)", "x": x}) + "\n")
+
+
+def bench_vectors(versions: Versions, tmp: str, args) -> None:
+    print("JSON Lines memory, records of 8,000-element vectors, `sum(x*x)`, to /dev/null:")
+    for n in (max(1, args.vectors // 3), args.vectors):
+        path = os.path.join(tmp, "vectors.jsonl")
+        write_vectors(path, n)
+        result = versions.measure(["batch", path, "-o", os.devnull], 1)
+        size = os.path.getsize(path) / 1e6
+        line = f"  {n:6,} records ({size:4.0f} MB):"
+        for name, (wall, rss, _) in result.items():
+            line += f"  {name} {rss / 2**20:5.0f} MiB in {wall:5.1f} s"
+        if "baseline" in result:
+            line += f"  (memory this / baseline {result['this'][1] / result['baseline'][1]:.3f})"
+        print(line + "  (target < 300 MB)")
+        os.remove(path)
+
+
+SECTIONS = ("points", "zeros", "big", "records", "vectors")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--big-rows", type=int, default=10_000_000)
     parser.add_argument("--records", type=int, default=100_000)
     parser.add_argument("--distinct", type=int, default=1_000)
+    parser.add_argument("--vectors", type=int, default=1_500)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--baseline", metavar="DIR", help="source tree of another version")
+    parser.add_argument("--only", default=",".join(SECTIONS), help="comma-separated sections")
     args = parser.parse_args()
-    dezero = dezero_command()
+    versions = Versions(args.baseline)
+    if args.baseline:  # check that each side runs the version it should
+        for name, (_, env, cwd) in versions.runs.items():
+            where = subprocess.run(
+                [sys.executable, "-c", "import dezero_cli; print(dezero_cli.__file__)"],
+                env=env, cwd=cwd, capture_output=True, text=True, check=True,
+            ).stdout.strip()  # fmt: skip
+            print(f"{name}: {os.path.dirname(where)}")
+    only = args.only.split(",")
     with tempfile.TemporaryDirectory() as tmp:
-        points = os.path.join(tmp, "points.csv")
-        write_points(points, args.rows)
-        baseline = os.path.join(tmp, "baseline.py")
-        with open(baseline, "w") as f:
-            f.write(BASELINE)
-        ours_out, theirs_out = os.path.join(tmp, "ours.csv"), os.path.join(tmp, "theirs.csv")
-        ours_cmd = [*dezero, "batch", "--expr", EXPR, points, "-o", ours_out]
-        theirs_cmd = [sys.executable, baseline, points, theirs_out]
-        ours, theirs, cpu_ours, cpu_theirs = [], [], [], []
-        for _ in range(args.repeat):  # interleaved, so drifting load hits both alike
-            wall, _, cpu = timed(theirs_cmd)
-            theirs.append(wall)
-            cpu_theirs.append(cpu)
-            wall, _, cpu = timed(ours_cmd)
-            ours.append(wall)
-            cpu_ours.append(cpu)
-        t_ours, t_theirs = statistics.median(ours), statistics.median(theirs)
-        c_ours, c_theirs = statistics.median(cpu_ours), statistics.median(cpu_theirs)
-        print(f"points, {args.rows:,} rows, CSV in and out (median of {args.repeat}):")
-        print(f"  numpy by hand (loadtxt/savetxt %.17g) {t_theirs:8.3f} s")
-        print(f"  dezero batch                         {t_ours:8.3f} s")
-        print(f"  ratio dezero / numpy, wall time      {t_ours / t_theirs:8.3f}  (target <= 1.0)")
-        print(
-            f"  ratio dezero / numpy, CPU time       {c_ours / c_theirs:8.3f}  "
-            f"({c_ours:.2f} s / {c_theirs:.2f} s)"
-        )
-        print(
-            f"  load average at the end              {os.getloadavg()[0]:8.2f}  "
-            f"(on {os.cpu_count()} cores)"
-        )
-        print(f"  max relative difference              {check_same(ours_out, theirs_out):8.1e}")
-        print(
-            f"  dezero output {os.path.getsize(ours_out) / 1e6:.1f} MB, "
-            f"numpy output {os.path.getsize(theirs_out) / 1e6:.1f} MB"
-        )
-        for path in (ours_out, theirs_out, points):
-            os.remove(path)
-
-        if args.big_rows:
-            big = os.path.join(tmp, "big.csv")
-            write_points(big, args.big_rows, seed=2)
-            wall, rss, _ = timed([*dezero, "batch", "--expr", EXPR, big, "-o", os.devnull])
-            size = os.path.getsize(big) / 1e6
-            print(f"points, {args.big_rows:,} rows ({size:.0f} MB), CSV in, CSV to /dev/null:")
-            print(
-                f"  wall {wall:.2f} s, {args.big_rows / wall:,.0f} rows/s, "
-                f"peak memory {rss / 2**20:.0f} MiB (target < 250 MB)"
-            )
-            os.remove(big)
-
-        records = os.path.join(tmp, "records.jsonl")
-        write_records(records, args.records, args.distinct)
-        wall, rss, _ = timed([*dezero, "batch", records, "-o", os.devnull])
-        print(f"records, {args.records:,} JSONL records, {args.distinct:,} distinct expressions:")
-        print(
-            f"  wall {wall:.2f} s, {args.records / wall:,.0f} records/s (target >= 20,000), "
-            f"peak memory {rss / 2**20:.0f} MiB"
-        )
+        if "points" in only:
+            bench_points(versions, tmp, args)
+        if "zeros" in only:
+            bench_points(versions, tmp, args, zeros=True)
+        if "big" in only and args.big_rows:
+            bench_big(versions, tmp, args)
+        if "records" in only:
+            bench_records(versions, tmp, args)
+        if "vectors" in only and args.vectors:
+            bench_vectors(versions, tmp, args)
 
 
 if __name__ == "__main__":

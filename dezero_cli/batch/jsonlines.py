@@ -1,0 +1,190 @@
+"""JSON Lines as batch reads and writes them: every line judged alone, nothing dropped.
+
+A number that float64 cannot hold (`1e400`, `1e-400`) or Python cannot read (an integer of more
+than 4,300 digits) is read as a `RawNumber`, its text as written: a variable's value of that
+kind is refused, as everywhere else (values.literal_problem), and a field passed through is
+written back exactly as it came in; so is any other integer, read exactly by Python's int. A key
+given twice in one object is an error of that record, not a value silently dropped.
+"""
+
+from __future__ import annotations
+
+import json
+
+from ..values import literal_problem
+
+
+class RecordError(Exception):
+    """Why one record cannot be used; it becomes that record's `error`."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+class Duplicate(RecordError):
+    """A record with a key given twice in one object: an error, with every value kept, the
+    record's fields (the last value of the key) and the message (all of them)."""
+
+    def __init__(self, obj, key: str, values: list):
+        shown = ", ".join(dumps(v) for v in values)
+        super().__init__(f"the key {key!r} is given {len(values)} times in one object: {shown}")
+        self.obj = obj
+
+
+class RawNumber:
+    """A JSON number kept as written: one that float64 cannot hold, or Python cannot read."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str):
+        self.text = text
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, RawNumber) and other.text == self.text
+
+    def __hash__(self) -> int:
+        return hash(self.text)
+
+    def __repr__(self) -> str:
+        return f"RawNumber({self.text!r})"
+
+
+def _float(text: str):
+    x = float(text)
+    if x != 0.0 and x - x == 0.0:  # finite and not zero: faithful (the common case)
+        return x
+    return RawNumber(text) if literal_problem(text, x) else x
+
+
+def _int(text: str):
+    # Only for a line Python's own reading refused: an integer of more than 4,300 digits.
+    try:
+        return int(text)
+    except ValueError:
+        return RawNumber(text)
+
+
+def _constant(name: str):
+    raise RecordError(f'{name} is not JSON: write the value as a string such as "nan"')
+
+
+_twice: list[tuple[str, list]] = []  # keys given twice in the object being read, with values
+
+
+def _object(pairs: list) -> dict:
+    obj = dict(pairs)
+    if len(obj) < len(pairs):
+        seen: set[str] = set()
+        key = next(k for k, _ in pairs if k in seen or seen.add(k))
+        _twice.append((key, [v for k, v in pairs if k == key]))
+    return obj
+
+
+# The scanner alone (decode() adds two regex matches per line), integers read by Python's int;
+# for a line it cannot take, the decoder, with json.loads's messages and huge integers as text.
+_scan = json.JSONDecoder(
+    parse_float=_float, parse_constant=_constant, object_pairs_hook=_object
+).scan_once
+_decoder = json.JSONDecoder(
+    parse_float=_float, parse_int=_int, parse_constant=_constant, object_pairs_hook=_object
+)
+
+
+def load(line: str):
+    """The JSON value of one line, or the RecordError saying why it has none."""
+    try:  # the common case: one object, nothing around it, no key twice
+        obj, end = _scan(line, 0)
+        if end == len(line) and not _twice:
+            return obj
+    except Exception:  # judged again below, with the messages
+        pass
+    return _load_slowly(line)
+
+
+def _load_slowly(line: str):
+    _twice.clear()
+    if not line.strip():
+        return RecordError("blank line")
+    try:
+        obj = _decoder.decode(line)  # exactly json.loads, with its messages
+        if _twice:
+            return Duplicate(obj, *_twice[0])
+        return obj
+    except RecordError as exc:
+        return exc
+    except json.JSONDecodeError as exc:
+        return RecordError(f"not valid JSON ({exc.msg} at column {exc.colno})")
+    except RecursionError:
+        return RecordError("not valid JSON (nested too deep)")
+    except ValueError as exc:  # not expected: numbers are read by our own hooks
+        return RecordError(f"not valid JSON ({exc})")
+    finally:
+        _twice.clear()
+
+
+def _not_json(value):
+    raise TypeError(type(value).__name__)
+
+
+# The JSON text of a value, as json.dumps gives it but without NaN, from an encoder built once
+# (json.dumps builds one per call).
+if json.encoder.c_make_encoder is not None:
+    _chunks = json.encoder.c_make_encoder(
+        None, _not_json, json.encoder.encode_basestring_ascii, None, ": ", ", ", False, False, False
+    )
+
+    def _encode(value) -> str:
+        return "".join(_chunks(value, 0))
+
+else:  # Python without the json accelerator
+    _encode = json.JSONEncoder(allow_nan=False).encode
+
+
+def dumps(record) -> str:
+    """The JSON text of `record`, as json.dumps writes it, a RawNumber as its text."""
+    try:
+        return _encode(record)
+    except (TypeError, RecursionError):  # a RawNumber somewhere, or deep nesting: rare
+        return _dumps_raw(record)
+
+
+def _dumps_raw(value) -> str:
+    """json.dumps's text of `value` with RawNumbers written as they were read.
+
+    A loop over an explicit stack: a record can nest as deep as json.loads allows.
+    """
+    out: list[str] = []
+    stack: list = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, _Text):
+            out.append(item)
+        elif isinstance(item, RawNumber):
+            out.append(item.text)
+        elif isinstance(item, dict):
+            parts: list = [_Text("}")]
+            for i, (key, v) in enumerate(reversed(item.items())):
+                parts.append(v)
+                parts.append(_Text(_encode(key) + ": "))
+                if i < len(item) - 1:
+                    parts.append(_Text(", "))
+            parts.append(_Text("{"))
+            stack.extend(parts)
+        elif isinstance(item, list):
+            parts = [_Text("]")]
+            for i, v in enumerate(reversed(item)):
+                parts.append(v)
+                if i < len(item) - 1:
+                    parts.append(_Text(", "))
+            parts.append(_Text("["))
+            stack.extend(parts)
+        else:
+            out.append(_encode(item))
+    return "".join(out)
+
+
+class _Text(str):
+    """Text already in JSON form, on _dumps_raw's stack."""
+
+    __slots__ = ()
