@@ -18,18 +18,23 @@ from .options import (
     EXIT_INTERRUPTED,
     EXIT_OK,
     LIMITS_KEY,
+    TABLE_FORMATS,
     ExpressionCommand,
     UserError,
     collect_values,
     digits_option,
     expr_argument,
     format_option,
+    grid_option,
     limit_options,
-    output_options,
     printable,
+    read_expression,
     read_program,
+    read_values,
+    table_output_options,
     tell,
     use_color,
+    value_arrays,
     var_option,
     warn,
     wrt_option,
@@ -44,12 +49,16 @@ from .output import (
 )
 
 
-def emit(result, fmt: str, quiet: bool, digits: int | None) -> None:
+def emit(
+    result, fmt: str, quiet: bool, digits: int | None, order: int | None = None, program=None
+) -> None:
     """Warnings to stderr, then the result: JSON, bare numbers, plain text when piped (every
     digit), or laid out for the terminal (rich; rounded with --digits, coloured unless
-    NO_COLOR)."""
+    NO_COLOR); a table of one row per point (see emit_table)."""
     from . import render
 
+    if fmt in TABLE_FORMATS:
+        return emit_table(result, fmt, quiet, digits, order, program)
     for message in result.warnings:
         warn(message)
     if fmt == "json":
@@ -75,6 +84,53 @@ def plus_minus() -> str:
     except (UnicodeEncodeError, LookupError):
         return "+/-"
     return "±"
+
+
+def emit_table(result, fmt: str, quiet: bool, digits: int | None, order, program) -> None:
+    """One row per point: csv and tsv as batch writes them; `table` drawn with rich on a
+    terminal (rounded alike when every digit does not fit, or with --digits), and as aligned
+    plain text with every digit when piped or too wide. -q leaves out the header line."""
+    import numpy as np
+
+    from . import api, render
+    from .errors import ValueProblem
+
+    shown = "a vector result [...]" if result.outputs else None
+    shown = shown or ("an uncertainty (±)" if result.uncertainty is not None else None)
+    shown = shown or ("--trace" if result.trace is not None else None)
+    if shown:
+        raise ValueProblem(
+            f"--format {fmt} has one row per point of scalar values: for {shown} use --format "
+            "text or json"
+        )
+    mixing = api.mixing_functions(program) if program is not None else []
+    if mixing and any(np.ndim(x) for x in result.inputs.values()):
+        raise ValueProblem(
+            f"a table has one row per point, but {mixing[0]}() mixes a vector's elements: give "
+            "numbers, or use --format text or json"
+        )
+    columns = render.table_columns(result, order)
+    for message in result.warnings:
+        warn(message)
+    if fmt in ("csv", "tsv"):
+        sys.stdout.write(render.render_delimited(columns, "," if fmt == "csv" else "\t", not quiet))
+        return
+    if is_terminal(sys.stdout):
+        console = terminal_console()
+        table = render.table_rich(columns, console.width, digits, len(result.inputs), not quiet)
+        if table is not None:
+            console.print(table)
+            return
+        text = render.render_aligned(columns, not quiet)
+        need = max(map(len, text.splitlines()), default=0)
+        if need > console.width:
+            warn(
+                f"the table needs {need} columns, more than the terminal's {console.width}: its "
+                "rows wrap (--format csv for programs)"
+            )
+        sys.stdout.write(text)
+        return
+    sys.stdout.write(render.render_aligned(columns, not quiet))
 
 
 def terminal_console():
@@ -110,7 +166,7 @@ def cli(debug: bool) -> None:
 
 
 @cli.command(cls=ExpressionCommand)
-@output_options
+@table_output_options
 @limit_options()
 @wrt_option()
 @click.option(
@@ -126,7 +182,7 @@ def cli(debug: bool) -> None:
     "first backward pass only).",
 )
 @click.pass_context
-def grad(ctx, expr, var_options, fmt, quiet, digits, wrt, order, trace):
+def grad(ctx, expr, var_options, fmt, grid, quiet, digits, wrt, order, trace):
     """Print the value of EXPR and its derivative by each variable.
 
     Give each variable with --NAME VALUE; a VALUE of 1,2,3 evaluates elementwise,
@@ -147,19 +203,19 @@ def grad(ctx, expr, var_options, fmt, quiet, digits, wrt, order, trace):
         raise UserError("--trace shows the steps, -q bare numbers only: choose one")
     program = read_program(expr)
     sd: dict = {}
-    values = collect_values(ctx, var_options, program, sd)
+    values = collect_values(ctx, var_options, program, grid, sd)
     if order is None:
         result = api.grad(program, values, wrt, sd, trace)
     else:
         result = api.derivatives(program, values, order, wrt, sd, trace)
-    emit(result, fmt, quiet, digits)
+    emit(result, fmt, quiet, digits, order, program)
 
 
 @cli.command("eval", cls=ExpressionCommand)
-@output_options
+@table_output_options
 @limit_options(graph=False)
 @click.pass_context
-def eval_(ctx, expr, var_options, fmt, quiet, digits):
+def eval_(ctx, expr, var_options, fmt, grid, quiet, digits):
     """Print the value of EXPR, computed without building a graph.
 
     A VALUE±SD (or VALUE+-SD) gives the value an uncertainty, propagated to first
@@ -174,9 +230,9 @@ def eval_(ctx, expr, var_options, fmt, quiet, digits):
 
     program = read_program(expr)
     sd: dict = {}
-    values = collect_values(ctx, var_options, program, sd)
+    values = collect_values(ctx, var_options, program, grid, sd)
     result = api.evaluate(program, values, sd)
-    emit(result, fmt, quiet, digits)
+    emit(result, fmt, quiet, digits, program=program)
 
 
 @cli.command(cls=ExpressionCommand)
@@ -340,7 +396,8 @@ def batch(
     if no_grad and order != 1:
         raise UserError("--no-grad and --order exclude each other")
     limits = ctx.meta.get(LIMITS_KEY, Limits())
-    program = None if expr is None else batch_lib.compile_within(expr, limits)
+    text = None if expr is None else read_expression(expr, stdin=False)
+    program = None if text is None else batch_lib.compile_within(text, limits)
     fmt_in = input_format or batch_lib.format_for(input_path) or ("csv" if expr else "jsonl")
     fmt_out = output_format or fmt_in
     options = batch_lib.BatchOptions(
@@ -427,6 +484,148 @@ def diff(ctx, expr, var_options, fmt, wrt, order):
         Console(highlight=False, soft_wrap=True).print(render.render_diff_rich(formulas))
     else:
         sys.stdout.write(render.render_diff_text(formulas))
+
+
+@cli.command(cls=ExpressionCommand)
+@expr_argument
+@var_option
+@click.option(
+    "--order",
+    type=click.IntRange(0, 10),
+    default=1,
+    show_default=True,
+    metavar="N",
+    help="Draw the derivatives up to order N too (0: f alone).",
+)
+@click.option(
+    "-o", "--output", metavar="FILE", help="Write a .png, .svg or .pdf file (matplotlib)."
+)
+@grid_option
+@limit_options()
+@click.pass_context
+def plot(ctx, expr, var_options, order, output, grid):
+    """Plot EXPR and its derivatives over a range.
+
+    Give the variable to plot over as --NAME START:STOP[:STEP] (without STEP,
+    as many points as the picture can show), other variables as numbers. In a
+    terminal the plot is drawn there (plotext); with -o FILE it is written to
+    FILE (matplotlib); piped, it is plain text. Two variables over --grid give
+    a heatmap of f and each partial, written to a file.
+
+    \b
+    Example:
+        $ dezero plot "sin(x)*exp(-x^2/4)" --x -6:6 --order 2
+        $ dezero plot "sin(x)*exp(-x^2/4)" --x -6:6 --order 2 -o plot.png
+    """
+    import numpy as np
+
+    from . import plot as plotting
+
+    if output is not None:
+        plotting.output_kind(output)  # a bad extension fails before any work
+    program = read_program(expr)
+    width, height = _plot_size()
+    points = plotting.FILE_POINTS if output is not None else 2 * width
+    written = read_values(ctx, var_options, program, points)
+    ranged = [n for n in program.variables if n in written and written[n].kind != "number"]
+    if not ranged:
+        raise UserError(
+            "plot draws over a range: give one variable as --NAME START:STOP[:STEP] (--x -3:3, say)"
+        )
+    if len(ranged) > 2:
+        raise UserError(
+            f"plot draws over one variable, or two with --grid, but {', '.join(ranged)} all "
+            "have several values: give the others one number each"
+        )
+    if len(ranged) == 2 and not grid:
+        raise UserError(
+            f"plot draws over one variable, but {ranged[0]} and {ranged[1]} both have several "
+            "values: give one a number, or add --grid for a heatmap over both"
+        )
+    if len(ranged) == 2 and output is None:
+        raise UserError("a heatmap over two variables is written to a file: add -o plot.png")
+    values = value_arrays(ctx, written, program, grid)
+    for name in ranged:
+        x = values[name]
+        with np.errstate(over="ignore"):
+            span = np.max(x) - np.min(x)
+        if not np.all(np.isfinite(x)) or not np.isfinite(span):
+            bad = next((float(v) for v in x if not np.isfinite(v)), None)
+            raise UserError(
+                f"plot draws over finite values of {name}, and {bad!r} is not one"
+                if bad is not None
+                else f"the values of {name} span more than float64 holds: plot a narrower range"
+            )
+    title = " ".join(program.text.split())
+    if len(ranged) == 2:
+        surface = _surface(program, values, ranged, order, written, title)
+        plotting.write_surface(surface, output)
+        return
+    (name,) = ranged
+    ys = _orders(program, values, order, (name,))
+    figure = plotting.line_figure(title, name, values[name], ys)
+    if output is not None:
+        plotting.write_figure(figure, output)
+        return
+    sys.stdout.write(plotting.terminal_text(figure, width, height, use_color(sys.stdout)))
+
+
+def _orders(program, values, order, wrt) -> list:
+    """f and every distinct partial up to `order` by `wrt`, in order (as render lists them)."""
+    from . import api, render
+
+    if order == 0:
+        result = api.evaluate(program, values)
+    else:
+        result = api.derivatives(program, values, order, wrt)
+    for message in result.warnings:
+        warn(message)
+    return [a for _, a in render.rows(result)]
+
+
+def _surface(program, values, names, order, written, title):
+    import numpy as np
+
+    from . import api, render
+    from .plot import Surface
+
+    if order == 0:
+        result = api.evaluate(program, values)
+    else:
+        result = api.derivatives(program, values, order, tuple(names))
+    for message in result.warnings:
+        warn(message)
+    shape = tuple(written[name].size for name in names)
+    shown = render.rows(result)
+    x, y = (written[name].array() for name in names)
+    return Surface(
+        title,
+        tuple(names),
+        x,
+        y,
+        [label for label, _ in shown],
+        [np.broadcast_to(a, (shape[0] * shape[1],)).reshape(shape) for _, a in shown],
+    )
+
+
+def _plot_size() -> tuple[int, int]:
+    """The plot's width and height in characters: the terminal's (less a line for the prompt),
+    or COLUMNS and LINES when set, or 80 by 24."""
+    import shutil
+
+    columns, lines = shutil.get_terminal_size((80, 24))
+    if is_terminal(sys.stdout):
+        try:
+            size = os.get_terminal_size(sys.stdout.fileno())
+            columns, lines = size.columns or columns, size.lines or lines
+        except (AttributeError, OSError, ValueError):
+            pass
+    env_columns, env_lines = os.environ.get("COLUMNS", ""), os.environ.get("LINES", "")
+    if env_columns.isdigit() and int(env_columns) > 0:
+        columns = int(env_columns)
+    if env_lines.isdigit() and int(env_lines) > 0:
+        lines = int(env_lines)
+    return max(columns, 30), max(lines - 1, 12)
 
 
 def _batch_progress(source, to_stdout: bool):

@@ -30,6 +30,19 @@ def label(names: tuple[str, ...], output: int | None = None) -> str:
     return f"d{'' if k == 1 else k}{f}/{''.join(parts)}"
 
 
+def column_labels(wrt: tuple[str, ...], order: int) -> list[tuple[str, tuple[str, ...]]]:
+    """(column label, variable path) of each derivative, order 1 first: grad_x, d2f/dxdy, ...
+
+    The names of batch's columns, and of the table formats of grad and eval, so that the two
+    can be joined."""
+    labels = [(f"grad_{name}", (name,)) for name in wrt] if order >= 1 else []
+    paths: list[tuple[str, ...]] = [(name,) for name in wrt]
+    for _ in range(2, order + 1):
+        paths = [(*p, name) for p in paths for name in wrt]
+        labels.extend((label(p), p) for p in paths)
+    return labels
+
+
 def distinct_partials(
     grads: Mapping[str, np.ndarray], derivatives: list[dict] | None
 ) -> list[tuple[str, np.ndarray]]:

@@ -432,6 +432,10 @@ def _node_of(dag: Dag, f, args: list[tuple[int, bool]], output: Variable) -> int
         return dag.call("where", nodes)
     if op in (And, Or, Not) or COMPARISONS.get(op.name) is op:
         return dag.call(op.name, nodes)
+    if getattr(op, "static_args", 0) and FUNCTIONS.get(op.name) is op:
+        # Its first arguments are numbers the instance was made with (polygamma's n).
+        numbers = tuple(dag.number(float(v)) for v in f.static_values())
+        return dag.call(op.name, numbers + nodes)
     spelling = getattr(op, "spelling", None)
     if spelling is not None:
         return _spelled(dag, op, spelling, nodes)

@@ -283,3 +283,8 @@ def _watchdog(seconds: float):
                 break
             except expired:
                 continue
+
+
+def value_nodes(n: int) -> int:
+    """What a value of n numbers counts against --max-nodes, as a node holding them does."""
+    return 1 + n // 64

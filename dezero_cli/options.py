@@ -113,9 +113,14 @@ def _attached_variable(arg: str, takes_value: set[str]) -> bool:
 
 
 def collect_values(
-    ctx: click.Context, var_options: tuple[str, ...], program, sd: dict | None = None
+    ctx: click.Context,
+    var_options: tuple[str, ...],
+    program,
+    grid: bool = False,
+    sd: dict | None = None,
 ) -> dict:
-    """Every `--NAME VALUE` and `-v NAME=VALUE`, parsed to float64 arrays.
+    """Every `--NAME VALUE` and `-v NAME=VALUE`, parsed to float64 arrays; with `grid`, the
+    vectors spread over every combination of their elements (see `grid_arrays`).
 
     A `--NAME` that is a name of the expression `program` (a variable, or a definition, which
     api refuses a value) is always taken as that name. One that is not, and is a near miss of
@@ -125,8 +130,16 @@ def collect_values(
     A value written VALUE±SD (or VALUE+-SD) has a standard uncertainty: it goes into the
     dict `sd` of a command that propagates it (grad, eval); for any other it is an error.
     """
-    from .api import parse_value
-    from .values import parse_sd, split_uncertainty
+    return value_arrays(ctx, read_values(ctx, var_options, program, sd=sd), program, grid)
+
+
+def read_values(
+    ctx: click.Context, var_options: tuple[str, ...], program, points=None, sd=None
+) -> dict:
+    """Every `--NAME VALUE` and `-v NAME=VALUE` as written (values.Value: number, list or
+    range, a range's points not made yet); `points` for a range without a step. A value
+    written VALUE±SD puts its uncertainty in `sd`, or is an error where `sd` is None."""
+    from .values import parse_sd, read_value, split_uncertainty
 
     names = {*program.variables, *program.definitions}
     pairs = []
@@ -151,7 +164,7 @@ def collect_values(
         if name in values:
             raise UserError(f"variable {name!r} is given twice")
         value, uncertainty = split_uncertainty(value)
-        values[name] = parse_value(value, name)
+        values[name] = read_value(value, name, points)
         if uncertainty is not None:
             if sd is None:
                 raise UserError(
@@ -160,6 +173,56 @@ def collect_values(
                 )
             sd[name] = parse_sd(uncertainty, values[name], name)
     return values
+
+
+def value_arrays(ctx: click.Context, written: dict, program, grid: bool = False) -> dict:
+    """The arrays of values as written, each range checked against the graph-size limit
+    before its points are made (a value of n numbers counts 1 + n/64 nodes)."""
+    from .values import check_value_size
+
+    limit = ctx.meta.get(LIMITS_KEY, Limits()).max_nodes
+    option = "--max-nodes" if _has_option(ctx, "--max-nodes") else "the default of --max-nodes"
+    if grid:
+        return grid_arrays(written, program.variables, limit, option)
+    for name, value in written.items():
+        check_value_size(value, name, limit, option)
+    return {name: value.array() for name, value in written.items()}
+
+
+def grid_arrays(written: dict, order, max_nodes: int | None, option: str) -> dict:
+    """--grid: the vectors among the variables in `order` take every combination of their
+    elements, the first varying slowest (as nested loops, or numpy.meshgrid(indexing="ij")),
+    each flattened to one point per combination. Numbers stay numbers."""
+    import numpy as np
+
+    from .limits import value_nodes
+
+    axes = [name for name in order if name in written and written[name].kind != "number"]
+    total = 1
+    for name in axes:
+        total *= written[name].size
+    if max_nodes is not None and len(axes) * value_nodes(total) > max_nodes:
+        sizes = " by ".join(f"{name} ({written[name].size:,})" for name in axes)
+        raise UserError(
+            f"--grid of {sizes} has {total:,} points for each of {len(axes)} variables, more "
+            f"than the limit allows: a value of n points counts 1 + n/64 graph nodes, and the "
+            f"limit is {max_nodes:,} ({option})"
+        )
+    arrays = {name: value.array() for name, value in written.items() if name not in axes}
+    if len(axes) < 2:
+        arrays.update({name: written[name].array() for name in axes})
+        return arrays
+    vectors = [written[name].array() for name in axes]
+    try:
+        mesh = np.meshgrid(*vectors, indexing="ij")
+    except MemoryError:
+        raise UserError(f"not enough memory for --grid of {total:,} points") from None
+    arrays.update({name: m.reshape(-1) for name, m in zip(axes, mesh)})
+    return {name: arrays[name] for name in written}  # in the order given
+
+
+def _has_option(ctx: click.Context, option: str) -> bool:
+    return any(option in p.opts for p in ctx.command.get_params(ctx) if isinstance(p, click.Option))
 
 
 def _meant_option(ctx: click.Context, name: str) -> str | None:
@@ -180,26 +243,39 @@ def read_program(expr: str):
     return compile(read_expression(expr))
 
 
-def read_expression(expr: str) -> str:
-    """EXPR itself, or standard input for `-`; refused when larger than the limits allow."""
+def read_expression(expr: str, stdin: bool = True) -> str:
+    """EXPR itself, the file PATH for `@PATH` (as curl reads `@file`), or standard input for
+    `-` (unless `stdin` is False: batch reads its data there); refused when larger than the
+    limits allow."""
     from .limits import check_expression_size
 
     ctx = click.get_current_context(silent=True)
     limits = ctx.meta.get(LIMITS_KEY, Limits()) if ctx is not None else Limits()
-    text = expr if expr != "-" else _read_stdin(limits.max_length)
+    if expr == "-" and stdin:
+        stream = getattr(sys.stdin, "buffer", sys.stdin)
+        if stream is None:
+            raise UserError("standard input is closed: give the expression as an argument")
+        text = _read_text(stream, "standard input", limits.max_length)
+    elif expr.startswith("@") and len(expr) > 1:
+        path = expr[1:]
+        try:
+            with open(path, "rb") as stream:
+                text = _read_text(stream, path, limits.max_length)
+        except OSError as exc:
+            raise UserError(f"cannot read {path}: {exc.strerror or exc}") from None
+    else:
+        text = expr
     check_expression_size(text, limits)
     return text
 
 
-def _read_stdin(max_length: int | None, block: int = 1 << 16) -> str:
-    """Standard input as text, stripped. Counted as argv is (characters, without the whitespace
-    around them), and refused as soon as it is longer than `max_length`: read past the limit by
-    one block at most, and whitespace after it held as a count, not as text."""
+def _read_text(stream, where: str, max_length: int | None, block: int = 1 << 16) -> str:
+    """The expression in a binary stream, as text, stripped. Counted as argv is (characters,
+    without the whitespace around them), and refused as soon as it is longer than `max_length`:
+    read past the limit by one block at most, and whitespace after it held as a count, not as
+    text."""
     import codecs
 
-    stream = getattr(sys.stdin, "buffer", sys.stdin)
-    if stream is None:
-        raise UserError("standard input is closed: give the expression as an argument")
     decoder = codecs.getincrementaldecoder("utf-8")()
     parts: list[str] = []
     read = length = trailing = (
@@ -209,7 +285,7 @@ def _read_stdin(max_length: int | None, block: int = 1 << 16) -> str:
         try:
             data = stream.read(block)
         except OSError as exc:
-            raise UserError(f"cannot read standard input: {exc.strerror or exc}") from None
+            raise UserError(f"cannot read {where}: {exc.strerror or exc}") from None
         if isinstance(data, str):
             data = data.encode("utf-8", "surrogateescape")
         held = len(decoder.getstate()[0])  # bytes of a character cut at the last block's end
@@ -217,7 +293,7 @@ def _read_stdin(max_length: int | None, block: int = 1 << 16) -> str:
             text = decoder.decode(data, final=not data)
         except UnicodeDecodeError as exc:
             at = read - held + exc.start
-            raise UserError(f"the expression on standard input is not UTF-8 (byte {at})") from None
+            raise UserError(f"the expression {_in(where)} is not UTF-8 (byte {at})") from None
         read += len(data)
         if not length:
             text = text.lstrip()
@@ -227,7 +303,7 @@ def _read_stdin(max_length: int | None, block: int = 1 << 16) -> str:
             length += len(text)
             if max_length is not None and length - trailing > max_length:
                 raise UserError(
-                    f"the expression on standard input is longer than the limit of {max_length} "
+                    f"the expression {_in(where)} is longer than the limit of {max_length} "
                     "characters (--max-length)"
                 )
             if body or max_length is None or trailing <= max_length:
@@ -236,8 +312,12 @@ def _read_stdin(max_length: int | None, block: int = 1 << 16) -> str:
             break
     text = "".join(parts).rstrip()
     if not text:
-        raise UserError("standard input is empty: expected an expression")
+        raise UserError(f"{where} is empty: expected an expression")
     return text
+
+
+def _in(where: str) -> str:
+    return "on standard input" if where == "standard input" else f"in {where}"
 
 
 def use_color(stream) -> bool:
@@ -306,6 +386,30 @@ digits_option = click.option(
 def output_options(f):
     """The argument and options every value-printing expression command shares."""
     return expr_argument(var_option(format_option(quiet_option(digits_option(f)))))
+
+
+# grad and eval: the formats above, and one row per point (table on a terminal, csv, tsv).
+TABLE_FORMATS = ("table", "csv", "tsv")
+table_format_option = click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", *TABLE_FORMATS]),
+    default="text",
+    show_default=True,
+    help="Output format; table, csv and tsv give one row per point, with batch's column names.",
+)
+grid_option = click.option(
+    "--grid",
+    is_flag=True,
+    help="Vector values take every combination (first variable slowest), not pairs.",
+)
+
+
+def table_output_options(f):
+    """output_options, with the table formats and --grid (grad, eval)."""
+    return expr_argument(
+        var_option(table_format_option(grid_option(quiet_option(digits_option(f)))))
+    )
 
 
 def limit_options(graph: bool = True, per_record: bool = False):

@@ -379,17 +379,23 @@ def render_check_json(check: CheckResult) -> str:
 
 
 def function_rows() -> list[dict]:
-    """One row per registered function class: name, aliases, arity, derivative rule, convention."""
+    """One row per registered function class: name, aliases, parameters, arity (the least
+    number of arguments, `variadic` if it may take more), how many leading arguments must be
+    written as numbers (`static_args`), derivative rule, convention."""
     from .engine.functions import FUNCTIONS
 
     rows: dict[type, dict] = {}
     for name, cls in FUNCTIONS.items():
+        least, most = cls.arity if isinstance(cls.arity, tuple) else (cls.arity, cls.arity)
         row = rows.setdefault(
             cls,
             {
                 "name": cls.name,
                 "aliases": [],
-                "arity": cls.arity,
+                "parameters": _parameters(cls, least, most),
+                "arity": least,
+                "variadic": most is None,
+                "static_args": getattr(cls, "static_args", 0),
                 "derivative": getattr(cls, "derivative", ""),
                 "convention": getattr(cls, "convention", None),
             },
@@ -399,14 +405,24 @@ def function_rows() -> list[dict]:
     return sorted(rows.values(), key=lambda row: row["name"])
 
 
+def _parameters(cls, least: int, most: int | None) -> list[str]:
+    """The names of a function's parameters: its own, or x for one, a, b, ... for more; `...`
+    last where it takes any number."""
+    names = getattr(cls, "parameters", None)
+    if names is None:
+        names = ["x"] if least == 1 else [chr(ord("a") + i) for i in range(least)]
+    return [*names, "..."] if most is None else list(names)
+
+
 def render_functions_text(rows: list[dict], width: int = 100) -> str:
     """A row per function; its derivative and its convention, if any, wrapped at words to
-    `width` (a terminal's width, or 100 piped)."""
+    `width` (a terminal's width, or 100 piped). A derivative by several arguments too long for
+    the line takes a line for each (its parts are separated by `;  `). A function taking any
+    number of arguments from 2 on has arity `2+`."""
 
     def call(row: dict) -> str:
-        args = "x" if row["arity"] == 1 else ", ".join("ab"[: row["arity"]])
-        names = [row["name"], *row["aliases"]]
-        return ", ".join(f"{name}({args})" for name in names)
+        args = ", ".join(row["parameters"])
+        return ", ".join(f"{name}({args})" for name in [row["name"], *row["aliases"]])
 
     calls = [call(row) for row in rows]
     call_width = max(len(c) for c in calls)
@@ -415,7 +431,15 @@ def render_functions_text(rows: list[dict], width: int = 100) -> str:
     label = (" " * column if width - column >= 40 else "  ") + "convention: "
     lines = [f"{'function':<{call_width}}  arity  derivative"]
     for c, row in zip(calls, rows):
-        lines += wrap(f"{c:<{call_width}}  {row['arity']:>5}  {row['derivative']}", width, column)
+        arity = f"{row['arity']}+" if row["variadic"] else str(row["arity"])
+        head = f"{c:<{call_width}}  {arity:>5}  "
+        parts = [row["derivative"]]
+        if len(head) + len(parts[0]) > width:
+            parts = parts[0].split(";  ")
+            parts = [part + ";" for part in parts[:-1]] + parts[-1:]
+        lines += wrap(head + parts[0], width, column)
+        for part in parts[1:]:
+            lines += wrap(part, width, column, first=" " * column)
         if row["convention"]:
             lines += wrap(row["convention"], width, len(label), first=label)
     return "\n".join(lines) + "\n"
@@ -497,6 +521,106 @@ def nested_texts(level: dict[tuple[str, ...], str]) -> dict:
             inner = inner.setdefault(name, {})
         inner[key[-1]] = text
     return record
+
+
+# --format table, csv, tsv (grad, eval): one row per point, with batch's column names
+
+
+def table_columns(result: Result, order: int | None) -> list[tuple[str, np.ndarray]]:
+    """(name, 1-d array) per column: each input, `value`, then the derivatives named as batch
+    names them (`grad_x`, `d2f/dx2`, `d2f/dxdy`, `d2f/dydx`, ...), all of one length.
+
+    `order` is None for grad's gradient alone, and 0 for a value alone (eval). A value that is
+    not one number per point (a reduction such as sum() over a vector) has no row per point:
+    ValueProblem."""
+    from .diagnostics import column_labels
+    from .errors import ValueProblem
+
+    wrt = tuple(result.grad or {})
+    depth = 0 if result.grad is None else (order or 1)
+    columns = [(name, x) for name, x in result.inputs.items()]
+    columns.append(("value", result.value))
+    levels = result.derivatives or []
+    for name, path in column_labels(wrt, depth):
+        k = len(path)
+        columns.append((name, result.grad[path[0]] if k == 1 else levels[k - 1][path]))
+    sizes = {np.size(a) for _, a in columns if np.ndim(a) > 0}
+    if (
+        any(np.ndim(a) > 1 for _, a in columns)
+        or len(sizes) > 1
+        or (sizes and np.ndim(result.value) == 0)
+    ):
+        raise ValueProblem(
+            "a table has one row per point, but this value is not one number per point (a "
+            "reduction such as sum() mixes a vector's elements): use --format text or json"
+        )
+    n = sizes.pop() if sizes else 1
+    return [(name, np.broadcast_to(np.asarray(a, dtype=np.float64), (n,))) for name, a in columns]
+
+
+def _cell(x: float) -> str:
+    return repr(x) if math.isfinite(x) else ""
+
+
+def render_delimited(columns: list[tuple[str, np.ndarray]], sep: str, header: bool = True) -> str:
+    """CSV or TSV as batch writes it: shortest round-trip numbers, an empty cell for a number
+    that is not finite."""
+    lines = [sep.join(name for name, _ in columns)] if header else []
+    cells = [[_cell(x) for x in a.tolist()] for _, a in columns]
+    lines.extend(sep.join(row) for row in zip(*cells))
+    return "\n".join(lines) + "\n" if lines else ""
+
+
+def render_aligned(columns: list[tuple[str, np.ndarray]], header: bool = True) -> str:
+    """The table as plain text in aligned columns, every digit, nan and inf as themselves."""
+    cells = [[format_number(x) for x in a.tolist()] for _, a in columns]
+    widths = [max([len(name) * header, *map(len, col)]) for (name, _), col in zip(columns, cells)]
+    lines = ["  ".join(name.rjust(w) for (name, _), w in zip(columns, widths))] if header else []
+    lines.extend("  ".join(c.rjust(w) for c, w in zip(row, widths)) for row in zip(*cells))
+    return "".join(line.rstrip() + "\n" for line in lines)
+
+
+def table_rich(
+    columns: list[tuple[str, np.ndarray]],
+    width: int,
+    digits: int | None = None,
+    inputs: int = 0,
+    header: bool = True,
+):
+    """The table as a rich Table no wider than `width`: every digit, or (as the Hessian) all
+    results rounded alike to the most significant digits that fit, at least 3, exponent kept,
+    with a caption that says so; None when even that does not fit. The first `inputs` columns
+    are the points, shown with every digit."""
+    from rich.table import Table
+
+    tries = [digits] if digits is not None else [None, *range(16, FEWEST_DIGITS - 1, -1)]
+    for n in tries:
+        # The points keep every digit: rounded, one could read as another point.
+        cells = [
+            [format_number(x, None if i < inputs else n) for x in a.tolist()]
+            for i, (_, a) in enumerate(columns)
+        ]
+        # A rich Table's width: each column's widest cell, padded by one on each side, and a
+        # border before every column and after the last.
+        need = sum(
+            max([len(name) * header, *map(len, col)]) + 3 for (name, _), col in zip(columns, cells)
+        )
+        if need + 1 > width:
+            continue
+        caption = None
+        if digits is None and n is not None:
+            caption = (
+                f"results rounded to {n} significant digits to fit; every digit with --format "
+                "csv, or piped"
+            )
+        table = Table(caption=caption, caption_justify="left", show_header=header)
+        for i, (name, _) in enumerate(columns):
+            style = "cyan" if i < inputs else ""
+            table.add_column(name, justify="right", no_wrap=True, style=style)
+        for row in zip(*cells):
+            table.add_row(*row)
+        return table
+    return None
 
 
 # --trace

@@ -12,13 +12,17 @@ formats of other kinds (a batch file) get their own strategy over the same `Inpu
 
 from __future__ import annotations
 
+import os
 import string
+import tempfile
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from conftest import Outcome, run_in_process
 from hypothesis import strategies as st
+
+from dezero_cli.engine.functions import FUNCTIONS
 
 
 @dataclass(frozen=True)
@@ -171,10 +175,12 @@ def error_kind(line: str) -> str:
 
 # Every code point, surrogates included (a shell passes undecodable bytes as those).
 ANY_CHAR = st.characters(exclude_categories=())
-TOKENS = [
-    "x", "y", "z", "sin", "cos", "exp", "log", "pow", "sqrt", "abs", "tanh", "sigmoid", "pi",
-    "e", "0", "1", "2.5", ".5", "1e-3", "1e400", "(", ")", ",", "+", "-", "*", "/", "^", "**",
-    " ", "__import__", "x.y", "\t", "\n", "é", "\x00", "1.2.3", "2x",
+# Every registered function: the generators below draw from the registry, so a new function
+# is fuzzed with no edit here.
+FUNCTION_NAMES = sorted(FUNCTIONS)
+TOKENS = FUNCTION_NAMES + [
+    "x", "y", "z", "pi", "e", "0", "1", "2.5", ".5", "1e-3", "1e400", "(", ")", ",", "+", "-",
+    "*", "/", "^", "**", " ", "__import__", "x.y", "\t", "\n", "é", "\x00", "1.2.3", "2x",
     "[", "]", "[x, y]", ";", "±", "+-",
 ]  # fmt: skip
 VALID = [
@@ -188,7 +194,24 @@ VALID = [
     "2^3^2 + ((x))",
     "[x*y, x + sin(y)]",
     "r = x^2 + y^2; [sqrt(r), r, 1]",
+    "max(x, y, 0) - min(x, 1) + clip(x, -1, y) + relu(x - 1) + softplus(-x)",
+    "atan2(y, x) * hypot(x, y) + asin(x / 2) + acosh(1 + x^2) + atanh(y / 3)",
+    "gamma(x) + lgamma(x) * digamma(y) - polygamma(2, x) + beta(x, y) + erfc(x) / erf(y)",
+    "floor(x) + ceil(y) + round(x * y) + cbrt(-x) + log1p(y) + expm1(x) + log2(x) + log10(y)",
 ]
+
+
+def arities(name: str) -> list[int]:
+    """Numbers of arguments a call of `name` may get: its arity, or for a function that takes
+    any number from k on, k to k + 2."""
+    arity = FUNCTIONS[name].arity
+    least, most = arity if isinstance(arity, tuple) else (arity, arity)
+    return list(range(least, (least + 2 if most is None else most) + 1))
+
+
+# What a static argument (polygamma's n, a number in the text) may be written as: right, and
+# the ways it can be wrong.
+STATIC_TEXTS = ["0", "1", "2", "3", "10", "171", "1.5", "-1", "x", "1e300", "(2)"]
 
 
 @st.composite
@@ -197,11 +220,13 @@ def valid_expression(draw, depth: int = 4) -> str:
     if depth == 0 or draw(st.integers(0, 3)) == 0:
         return draw(st.sampled_from(["x", "y", "2", "0.5", "pi", "1e-3", "0"]))
     kind = draw(st.integers(0, 3))
-    if kind == 0:
-        f = draw(st.sampled_from(["sin", "exp", "log", "sqrt", "tanh", "abs", "sigmoid"]))
-        return f"{f}({draw(valid_expression(depth - 1))})"
-    if kind == 1:
-        return f"pow({draw(valid_expression(depth - 1))}, {draw(valid_expression(depth - 1))})"
+    if kind <= 1:  # a call of any registered function, with an argument count it takes
+        f = draw(st.sampled_from(FUNCTION_NAMES))
+        n = draw(st.sampled_from(arities(f)))
+        static = getattr(FUNCTIONS[f], "static_args", 0)
+        args = [draw(st.sampled_from(STATIC_TEXTS)) for _ in range(min(static, n))]
+        args += [draw(valid_expression(depth - 1)) for _ in range(n - len(args))]
+        return f"{f}({', '.join(args)})"
     if kind == 2:
         return "-" + draw(valid_expression(depth - 1))
     op = draw(st.sampled_from(["+", "-", "*", "/", "^", "**"]))
@@ -239,7 +264,19 @@ NUMBERS = ["0.5", "-1", "-1e-3", "1,2,3", "nan", "-inf", "1e400", "1e-400", "-0.
            "2±0.1", "2+-0.1", "-1e-3±0", "nan±1"]  # fmt: skip
 VALUE_MISSES = ["", ",", "1,", ",1", "1.2.3", "1e", "--1", "0x1", "1_0", "١", "1 2", "inf,x",
                 "1±", "±1", "1±-1", "1±nan", "1+-inf", "1,2±0.1", "1±1e400", "1±0.1±0.2",
-                "1+-", "1±x", "1±1,2"]  # fmt: skip
+                "1+-", "1±x", "1±1,2", "0:1:0.5±0.1"]  # fmt: skip
+# Ranges: good ones (also without a step, which only plot takes), and every kind of bad one.
+NUMBERS += [
+    "0:1:0.25",
+    "-3:-1:0.5",
+    "3:1:-0.5",
+    "-1:1:0.1",
+    "1:1:1",
+    "-2:2",
+    "1e-300:1e-299:1e-300",
+]
+VALUE_MISSES += ["1:0:0.5", "0:1:0", "0:inf:1", "nan:1:1", "0:1e9:1e-3", ":", "0:1:", "1:2:3:4",
+                 "1,2:3", "1e20:1.00000000000001e20:1", "0:1e400:1", "a:b:c"]  # fmt: skip
 
 
 def value_text() -> st.SearchStrategy[str]:
@@ -628,6 +665,36 @@ GENERATORS = {
         output_aliases,
     ),
 }  # fmt: skip
+# Ranges, --grid and the table formats of grad and eval; plot piped (text) and to files.
+PLOT_DIR = os.path.join(tempfile.gettempdir(), f"dezero-fuzz-plot-{os.getpid()}")
+
+
+def into_plot_dir(build: Callable) -> Callable:
+    """`build`, with the folder that plot's -o FILE names made first (and again, if removed)."""
+
+    def make(case: Input) -> tuple[list[str], bytes | None]:
+        os.makedirs(PLOT_DIR, exist_ok=True)
+        return build(case)
+
+    return make
+
+
+COMMANDS.update(
+    {
+        # A plot written to a file prints nothing.
+        name: Command(
+            name, into_plot_dir(expression_argv(command, *extra)), always_output="-o" not in extra
+        )
+        for name, command, extra in [
+            ("grad-csv", "grad", ("--format", "csv")),
+            ("grad-tsv-grid-order2", "grad", ("--format", "tsv", "--grid", "--order", "2")),
+            ("eval-table-grid", "eval", ("--format", "table", "--grid")),
+            ("plot-text", "plot", ("--order", "2")),
+            ("plot-grid-png", "plot", ("--grid", "-o", f"{PLOT_DIR}/plot.png")),
+            ("plot-svg", "plot", ("-o", f"{PLOT_DIR}/plot.svg")),
+        ]
+    }
+)
 
 
 # See the derivative: vector results, uncertainties (VALUE±SD, NAME_sd columns) and --trace.

@@ -1,20 +1,27 @@
 """One reference row per registered function: what the tests compare the engine with.
 
-Adding a function to the language is one class in dezero_cli/engine/functions.py and one row
-here. test_functions (forward against numpy, backward against central differences at the
-row's points), test_conformance (SymPy differentiates, mpmath evaluates, inside the row's
-domain) and test_properties (random expressions evaluated with the row's numpy) all draw from
-this table; a registered function without a row fails test_every_function_has_a_reference,
-naming it.
+Adding a function to the language is one class in the engine's rule table and one row here.
+test_functions (forward against numpy, backward against central differences at the row's
+points), test_conformance (SymPy differentiates, mpmath evaluates, inside the row's domain)
+and test_properties (random expressions evaluated with the row's numpy) all draw from this
+table; a registered function without a row fails test_every_function_has_a_reference, naming
+it.
+
+A function that takes a varying number of arguments has points of each length it is tested
+with; one whose first arguments must be written as numbers (`static_args`, as polygamma's n)
+is tested with the values its points give them.
 """
 
 from __future__ import annotations
 
+import functools
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import mpmath as mp
 import numpy as np
+import scipy.special as special
 import sympy as sp
 from powref import pow_reference
 
@@ -37,6 +44,10 @@ class Reference:
     # that float64 can be held to the conformance tolerance there (mpmath values in)
     same_bits: Callable | None = None  # if not `exact`: numpy that gives dezero's very bits on
     # float64 scalars, for the property tests, which compare whole expressions to the last bit
+    near: Callable | None = None  # near(values, *args): the SymPy expression of the function
+    # near a point inside `domain`, given its arguments' values there (mpmath) and SymPy forms.
+    # For a function SymPy cannot differentiate as such (a kink, a jump, a branch): there it is
+    # the smooth piece the point is on, such as -u for abs(u) at u < 0.
 
     @property
     def name(self) -> str:
@@ -51,6 +62,42 @@ class Reference:
 def one(*xs: float) -> tuple[tuple[float, ...], ...]:
     """Points of a one-argument function."""
     return tuple((x,) for x in xs)
+
+
+def elementwise(f: Callable) -> Callable:
+    """A function of Python floats made a function of float64 scalars and arrays."""
+    vectorized = np.vectorize(f, otypes=[np.float64])
+    return lambda *xs: vectorized(*xs)[()]
+
+
+def away_from_integers(u, gap=1e-6) -> bool:
+    return abs(u - mp.nint(u)) >= gap
+
+
+def away_from_poles(*us) -> bool:
+    """Each argument away from gamma's poles at 0, -1, -2, ..."""
+    return all(u > 1e-3 or away_from_integers(u, 1e-3) for u in us)
+
+
+def apart(*us, gap=1e-6) -> bool:
+    """No two arguments within `gap` (relative beyond 1) of each other: no tie, no kink."""
+    return all(
+        abs(a - b) >= gap * max(1, abs(a), abs(b)) for i, a in enumerate(us) for b in us[i + 1 :]
+    )
+
+
+def integer(k) -> sp.Integer:
+    return sp.Integer(int(k))
+
+
+def pick(values, args, index) -> sp.Expr:
+    """The argument at `index(values)`: the one a max, min or clip is equal to near them."""
+    return args[index(values)]
+
+
+def clip_index(values) -> int:
+    x, lo, hi = values
+    return 2 if lo > hi or x > hi else 1 if x < lo else 0
 
 
 WHOLE_LINE = one(-2.5, -0.7, 0.2, 1.1, 2.9)
@@ -106,6 +153,7 @@ ROWS = (
         abs,
         one(-2.5, -0.7, 0.2, 1.1),
         domain=lambda u: abs(u) >= 1e-6,  # away from the kink
+        near=lambda v, u: integer(mp.sign(v[0])) * u,
     ),
     Reference(
         ("sign",),
@@ -115,6 +163,7 @@ ROWS = (
         mp.sign,
         one(-2.5, -0.7, 0.2, 1.1),
         domain=lambda u: abs(u) >= 1e-6,  # away from the jump
+        near=lambda v, u: integer(mp.sign(v[0])),  # constant near the point
     ),
     Reference(
         ("sech",),
@@ -163,6 +212,249 @@ ROWS += (
     ),
 )
 
+UNIT = one(-0.9, -0.3, 0.0, 0.4, 0.95)  # inside [-1, 1]
+PLANE = ((1.0, 2.0), (-0.7, 0.3), (0.5, -1.5), (-2.0, -0.4), (1e-3, 2.0))
+ACROSS_POLES = one(-2.5, -0.7, 0.2, 1.1, 4.5)  # on either side of gamma's poles
+
+# Inverse trigonometric and hyperbolic functions, logarithms and powers (engine/elementary.py).
+ROWS += (
+    Reference(
+        ("asin",), np.arcsin, True, sp.asin, mp.asin, UNIT, domain=lambda u: abs(u) <= 1 - 1e-3
+    ),
+    Reference(
+        ("acos",), np.arccos, True, sp.acos, mp.acos, UNIT, domain=lambda u: abs(u) <= 1 - 1e-3
+    ),
+    Reference(("atan",), np.arctan, True, sp.atan, mp.atan, WHOLE_LINE),
+    Reference(
+        ("atan2",),
+        np.arctan2,
+        True,
+        sp.atan2,
+        mp.atan2,
+        PLANE,
+        # Away from the origin, and from the jump from pi to -pi across x < 0, y = 0.
+        domain=lambda y, x: mp.hypot(y, x) >= 1e-3 and (x > 0 or abs(y) >= 1e-6),
+    ),
+    Reference(("asinh",), np.arcsinh, True, sp.asinh, mp.asinh, WHOLE_LINE),
+    Reference(
+        ("acosh",),
+        np.arccosh,
+        True,
+        sp.acosh,
+        mp.acosh,
+        one(1.05, 1.5, 2.0, 3.7, 40.0),
+        domain=lambda u: u >= 1 + 1e-3,
+    ),
+    Reference(
+        ("atanh",),
+        np.arctanh,
+        True,
+        sp.atanh,
+        mp.atanh,
+        UNIT,
+        domain=lambda u: abs(u) <= 1 - 1e-3,
+    ),
+    Reference(
+        ("log2",),
+        np.log2,
+        True,
+        lambda u: sp.log(u, 2),
+        lambda u: mp.log(u, 2),
+        POSITIVE,
+        domain=lambda u: u >= 1e-3,
+    ),
+    Reference(
+        ("log10",),
+        np.log10,
+        True,
+        lambda u: sp.log(u, 10),
+        mp.log10,
+        POSITIVE,
+        domain=lambda u: u >= 1e-3,
+    ),  # fmt: skip
+    Reference(
+        ("log1p",),
+        np.log1p,
+        True,
+        lambda u: sp.log(1 + u),
+        mp.log1p,
+        one(-0.9, -0.3, 0.0, 0.5, 3.0),
+        domain=lambda u: u >= -1 + 1e-3,
+    ),
+    Reference(("expm1",), np.expm1, True, lambda u: sp.exp(u) - 1, mp.expm1, WHOLE_LINE),
+    Reference(
+        ("cbrt",),
+        np.cbrt,
+        True,
+        lambda u: sp.sign(u) * sp.Abs(u) ** sp.Rational(1, 3),  # real: SymPy's cbrt is not
+        lambda u: mp.sign(u) * mp.cbrt(abs(u)),
+        one(-8.0, -0.7, 0.2, 1.1, 27.0),
+        domain=lambda u: abs(u) >= 1e-3,  # the derivative has a pole at 0
+        near=lambda v, u: sp.cbrt(u) if v[0] > 0 else -sp.cbrt(-u),
+    ),
+    Reference(
+        ("hypot",),
+        elementwise(math.hypot),
+        False,
+        lambda a, b: sp.sqrt(a**2 + b**2),
+        mp.hypot,
+        PLANE,
+        domain=lambda a, b: mp.hypot(a, b) >= 1e-3,  # away from the cone's tip
+        same_bits=np.hypot,
+    ),
+)
+
+# Piecewise smooth functions (engine/piecewise.py): their domains keep away from the jumps,
+# kinks and ties, where `near` is the piece the point is on.
+ROWS += (
+    Reference(
+        ("floor",),
+        lambda x: np.floor(x) + 0.0,
+        True,
+        sp.floor,
+        mp.floor,
+        WHOLE_LINE,
+        domain=away_from_integers,
+        near=lambda v, u: integer(mp.floor(v[0])),
+    ),
+    Reference(
+        ("ceil",),
+        lambda x: np.ceil(x) + 0.0,
+        True,
+        sp.ceiling,
+        mp.ceil,
+        WHOLE_LINE,
+        domain=away_from_integers,
+        near=lambda v, u: integer(mp.ceil(v[0])),
+    ),
+    Reference(
+        ("round",),
+        lambda x: np.round(x) + 0.0,  # half to even, as numpy's round
+        True,
+        lambda u: sp.floor(u + sp.Rational(1, 2)),  # half up: the same away from the halves
+        mp.nint,
+        one(-2.3, -0.7, 0.2, 1.1, 2.9),  # no half
+        domain=lambda u: away_from_integers(u + mp.mpf(0.5)),
+        near=lambda v, u: integer(mp.nint(v[0])),
+    ),
+    Reference(
+        ("max",),
+        lambda *xs: np.max(np.broadcast_arrays(*xs), axis=0)[()],
+        False,
+        sp.Max,
+        max,
+        ((0.3, 1.2), (-0.7, -2.5), (2.0, 1.1, -0.4), (0.5, -1.0, 0.8)),
+        domain=apart,
+        near=lambda v, *args: pick(v, args, lambda v: v.index(max(v))),
+        same_bits=lambda *xs: functools.reduce(np.maximum, xs),  # max(+-0) is as numpy's
+    ),
+    Reference(
+        ("min",),
+        lambda *xs: np.min(np.broadcast_arrays(*xs), axis=0)[()],
+        False,
+        sp.Min,
+        min,
+        ((0.3, 1.2), (-0.7, -2.5), (2.0, 1.1, -0.4), (0.5, -1.0, 0.8)),
+        domain=apart,
+        near=lambda v, *args: pick(v, args, lambda v: v.index(min(v))),
+        same_bits=lambda *xs: functools.reduce(np.minimum, xs),
+    ),
+    Reference(
+        ("clip",),
+        np.clip,
+        True,
+        lambda x, lo, hi: sp.Min(sp.Max(x, lo), hi),
+        lambda x, lo, hi: min(max(x, lo), hi),
+        # Inside, below, above, and lo > hi (then hi).
+        ((0.5, 0.1, 1.0), (-0.7, -0.2, 1.0), (2.5, -1.0, 1.5), (0.2, 1.0, 0.5)),
+        domain=apart,
+        near=lambda v, *args: pick(v, args, clip_index),
+    ),
+    Reference(
+        ("relu",),
+        lambda x: np.maximum(x, 0.0),
+        True,
+        lambda u: sp.Max(u, 0),
+        lambda u: max(u, mp.mpf(0)),
+        one(-2.5, -0.7, 0.2, 1.1),
+        domain=lambda u: abs(u) >= 1e-6,  # away from the kink
+        near=lambda v, u: u if v[0] > 0 else sp.Integer(0),
+    ),
+    Reference(
+        ("softplus",),
+        lambda x: np.logaddexp(0.0, x),
+        False,
+        lambda u: sp.log(1 + sp.exp(u)),
+        lambda u: mp.log(1 + mp.exp(u)),
+        one(-6.0, -0.7, 0.0, 1.1, 30.0),
+        same_bits=lambda x: np.maximum(x, 0.0) + np.log1p(np.exp(-np.abs(x))),
+    ),
+)
+
+# Special functions (engine/special.py): the standard library's where it has them, else
+# scipy.special itself; mpmath is the independent reference of the conformance tests.
+ROWS += (
+    Reference(
+        ("erf",), elementwise(math.erf), False, sp.erf, mp.erf, WHOLE_LINE, same_bits=special.erf
+    ),
+    Reference(
+        ("erfc",),
+        elementwise(math.erfc),
+        False,
+        sp.erfc,
+        mp.erfc,
+        one(-2.5, -0.7, 0.2, 1.1, 6.0),
+        same_bits=special.erfc,
+    ),
+    Reference(
+        ("gamma",),
+        elementwise(math.gamma),
+        False,
+        sp.gamma,
+        mp.gamma,
+        ACROSS_POLES,
+        domain=away_from_poles,
+        same_bits=special.gamma,
+    ),
+    Reference(
+        ("lgamma",),
+        special.gammaln,  # math.lgamma differs by dozens of ulp near its zeros at 1 and 2
+        True,
+        lambda u: sp.log(sp.Abs(sp.gamma(u))),
+        lambda u: mp.log(abs(mp.gamma(u))),
+        ACROSS_POLES,
+        domain=away_from_poles,
+        near=lambda v, u: sp.log(integer(mp.sign(mp.gamma(v[0]))) * sp.gamma(u)),
+    ),
+    Reference(
+        ("digamma",),
+        special.digamma,
+        True,
+        sp.digamma,
+        mp.digamma,
+        ACROSS_POLES,
+        domain=away_from_poles,
+    ),
+    Reference(
+        ("polygamma",),
+        lambda n, x: np.asarray(special.polygamma(n, x))[()],
+        True,
+        sp.polygamma,
+        mp.polygamma,
+        ((0.0, 1.1), (1.0, 0.2), (1.0, -0.7), (2.0, 2.5), (3.0, 4.5)),  # n from 0 to 3
+        domain=lambda n, x: away_from_poles(x),
+    ),
+    Reference(
+        ("beta",),
+        special.beta,
+        True,
+        sp.beta,
+        mp.beta,
+        ((0.5, 1.5), (2.0, 3.0), (-0.7, 1.2), (1.1, 0.2), (4.5, 2.5)),
+        domain=lambda a, b: away_from_poles(a, b, a + b),
+    ),
+)
+
 # Every name, aliases included, to its row.
 REFERENCES: dict[str, Reference] = {name: row for row in ROWS for name in row.names}
 
@@ -172,6 +464,16 @@ def reference(name: str) -> Reference:
     row = REFERENCES.get(name)
     assert row is not None, f"no reference row for {name!r}: add one to tests/references.py"
     return row
+
+
+def call_of(name: str, cls, arguments: str = "xyz") -> str:
+    """A call of the registered function `name` (class `cls`) on the variables `arguments`, as
+    many as it takes at least; its static arguments (polygamma's n) are the numbers of its
+    row's first point."""
+    arity = cls.arity[0] if isinstance(cls.arity, tuple) else cls.arity
+    k = getattr(cls, "static_args", 0)
+    numbers = [repr(int(x)) for x in reference(name).points[0][:k]]
+    return f"{name}({', '.join(numbers + list(arguments[: arity - k]))})"
 
 
 def missing(registered) -> list[str]:

@@ -330,8 +330,8 @@ def test_non_utf8_line_is_an_error_row(dezero):
     [
         ('{"expr": "x*", "x": 1}', "line 2: the expression ends too early (column 3)"),
         (
-            '{"expr": "foo(x)", "x": 1}',
-            "line 2: unknown function 'foo': run 'dezero functions' for the list (column 1)",
+            '{"expr": "frob(x)", "x": 1}',
+            "line 2: unknown function 'frob': run 'dezero functions' for the list (column 1)",
         ),
         (
             '{"expr": "2x", "x": 1}',

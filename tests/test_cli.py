@@ -332,8 +332,8 @@ ERRORS = [
     (
         ["grad", "x", "--x", "1", "--format", "yaml"],
         2,
-        "error: Invalid value for '--format': 'yaml' is not one of 'text', 'json'."
-        " (see 'dezero grad --help')\n",
+        "error: Invalid value for '--format': 'yaml' is not one of 'text', 'json', 'table', "
+        "'csv', 'tsv'. (see 'dezero grad --help')\n",
     ),
     (
         ["grad", "x", "--x", "1", "--formt", "json"],

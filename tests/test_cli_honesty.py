@@ -431,9 +431,11 @@ def test_stdin_not_utf8_across_blocks_names_the_byte():
 # ---- 16. Suggestions that are real near misses; constants given values -----------------------
 
 UNKNOWN = [
-    ("atan", "run 'dezero functions' for the list"),  # another function, not a typo of tan
-    ("asin", "run 'dezero functions' for the list"),
-    ("log2", "run 'dezero functions' for the list"),
+    ("trunc", "run 'dezero functions' for the list"),  # another function, not a typo
+    ("coth", "run 'dezero functions' for the list"),  # not a typo of cosh
+    ("log3", "run 'dezero functions' for the list"),
+    ("arctan", "did you mean atan?"),  # numpy's name
+    ("arsinh", "did you mean asinh?"),
     ("sinc", "run 'dezero functions' for the list"),
     ("cot", "run 'dezero functions' for the list"),
     ("foo", "run 'dezero functions' for the list"),

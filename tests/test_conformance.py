@@ -13,7 +13,8 @@ moves the result by more than 1e-11 relative, float64 cannot be expected to reac
 and the entry is counted as ill-conditioned instead (skipped, and reported). Points where an
 intermediate leaves its real domain, comes near a kink or a pole, or overflows are redrawn.
 
-    python tests/test_conformance.py [CASES]    # prints the agreement counts
+    python tests/test_conformance.py [CASES]    # prints the agreement counts, and any case
+                                                # that disagrees
 """
 
 from __future__ import annotations
@@ -49,6 +50,21 @@ CONSTANTS = ["2", "3", "0.5", "1.5", "0.25", "pi", "e", "1e-1"]
 NAMES = ["x", "y", "z"]
 
 
+def arguments(rng: random.Random, name: str) -> int:
+    """How many arguments a call of `name` gets: its arity, or for one that takes any number
+    from k on, k or k + 1."""
+    arity = FUNCTIONS[name].arity
+    least, most = arity if isinstance(arity, tuple) else (arity, arity)
+    return rng.choice([least, least + 1]) if most is None else rng.randint(least, most)
+
+
+def statics(name: str) -> list[list[str]]:
+    """For each static argument of `name` (a number in the text, as polygamma's n), the values
+    it is tested with: those of its reference row's points."""
+    k = getattr(FUNCTIONS[name], "static_args", 0)
+    return [sorted({repr(int(p[j])) for p in REFERENCES[name].points}) for j in range(k)]
+
+
 class OutsideDomain(Exception):
     """The point is no good for this expression: draw another."""
 
@@ -73,8 +89,11 @@ def generate(rng: random.Random, names: list[str], must: str, depth: int = 3) ->
         return Node("const", leaf=rng.choice(CONSTANTS))
 
     def build(op: str, level: int) -> Node:
-        arity = 1 if op in ("neg", "pos") else 2 if op in OPERATORS else FUNCTIONS[op].arity
-        return Node(op, tuple(grow(level - 1) for _ in range(arity)))
+        if op in OPERATORS:
+            return Node(op, tuple(grow(level - 1) for _ in range(1 if op in ("neg", "pos") else 2)))
+        fixed = tuple(Node("const", leaf=rng.choice(values)) for values in statics(op))
+        n = arguments(rng, op) - len(fixed)
+        return Node(op, fixed + tuple(grow(level - 1) for _ in range(n)))
 
     def grow(level: int) -> Node:
         if level <= 0 or rng.random() < 0.25:
@@ -98,18 +117,18 @@ def text_of(node: Node) -> str:
 
 
 def sympy_of(node: Node, symbols: dict, point: dict):
-    """The SymPy expression. abs(u) becomes sign(u) * u with the sign of u at `point`: the
-    same function near the point (which is away from the kink), and SymPy differentiates it
-    without leaving unevaluated Derivative(sign(...)) terms."""
+    """The SymPy expression. A function with a `near` form in its row (abs, max, floor, ...)
+    becomes the smooth piece its arguments' values at `point` are on: the same function near
+    the point (which is away from the kinks and jumps), and SymPy differentiates it without
+    leaving unevaluated Derivative(sign(...)) or Heaviside terms."""
     if node.op == "var":
         return symbols[node.leaf]
     if node.op == "const":
         return {"pi": sp.pi, "e": sp.E}.get(node.leaf) or sp.Rational(node.leaf)
     args = [sympy_of(a, symbols, point) for a in node.args]
-    if node.op == "abs":
-        return int(mp.sign(check_domain(node.args[0], point))) * args[0]
-    if node.op == "sign":  # constant near the point, as abs is linear there
-        return sp.Integer(int(mp.sign(check_domain(node.args[0], point))))
+    row = REFERENCES.get(node.op)
+    if row is not None and row.near is not None:
+        return row.near([check_domain(a, point) for a in node.args], *args)
     if node.op == "neg":
         return -args[0]
     if node.op == "pos":
@@ -206,6 +225,11 @@ def _apply(e, args: list, point: dict):
         return tuple(args)
     if isinstance(e, sp.Piecewise):
         return next(value for value, holds in args if holds)
+    # Conditions SymPy rewrites a Piecewise inside another's condition into.
+    if isinstance(e, sp.ITE):
+        return args[1] if args[0] else args[2]
+    if isinstance(e, (sp.And, sp.Or, sp.Not)):
+        return {sp.And: all, sp.Or: any, sp.Not: lambda a: not a[0]}[e.func](args)
     if isinstance(e, sp.DiracDelta):
         if args[0] == 0:
             raise OutsideDomain
@@ -223,10 +247,11 @@ RELATIONS = {
 }
 
 # The SymPy functions that expressions and their derivatives are written in, to mpmath: those
-# of the reference rows, and sign (the derivative of abs).
+# of the reference rows, sign (the derivative of abs), and zeta (SymPy writes polygamma(2, 1)
+# as -2*zeta(3)).
 SYMPY_TO_MPMATH = {
     row.sympy: row.mpmath for row in ROWS if isinstance(row.sympy, sp.FunctionClass)
-} | {sp.sign: mp.sign}
+} | {sp.sign: mp.sign, sp.zeta: mp.zeta}
 
 
 @dataclass
@@ -403,8 +428,17 @@ def test_conformance(case):
 
 if __name__ == "__main__":
     total: Counter = Counter()
+    disagreements = []
     for case in make_cases(int(sys.argv[1]) if len(sys.argv) > 1 else CASES):
-        total += compare(case)
+        try:
+            total += compare(case)
+        except AssertionError as error:  # counted and shown, and the run goes on
+            disagreements.append(error)
     for key in sorted(total):
         print(f"{key}: {total[key]}")
     print("entries compared:", sum(v for k, v in total.items() if "agree" in k or "zero" in k))
+    print("ill-conditioned, skipped:", sum(v for k, v in total.items() if "ill" in k))
+    print("cases with a disagreement:", len(disagreements))
+    for error in disagreements[:10]:
+        print("  ", error)
+    sys.exit(1 if disagreements else 0)

@@ -14,6 +14,7 @@ import math
 import numpy as np
 import pytest
 from conftest import run_in_process
+from references import call_of
 
 from dezero_cli import api
 from dezero_cli.engine.core import Variable
@@ -180,8 +181,7 @@ OPERATOR_EXPRESSIONS = [
 
 def spelling_cases():
     for name, cls in sorted(FUNCTIONS.items()):
-        args = ", ".join("xyz"[: cls.arity])
-        yield f"{name}({args})", {}
+        yield call_of(name, cls), {}
     yield from ((expr, {}) for expr in OPERATOR_EXPRESSIONS)
     # The points where rules record more: Pow's masks at 0, abs and sign at 0.
     yield "x^y", {"x": 0.0, "y": 0.0}
@@ -310,7 +310,7 @@ LATEX_EXPRESSIONS = [
     "where(x_1 > 0 and alpha < 1, sqrt(x_1)*abs(alpha), long_name^1e-5)",
     "tan(x)^y - cosh(x)/sinh(y) + 1e300*x + x/3",
     "(x < y) * 2 + (not (x > 1)) + (x >= y or y != 1)",
-] + [f"{name}({', '.join('xyz'[: cls.arity])})" for name, cls in sorted(FUNCTIONS.items())]
+] + [call_of(name, cls) for name, cls in sorted(FUNCTIONS.items())]
 
 
 @pytest.mark.parametrize("expr", LATEX_EXPRESSIONS)

@@ -155,7 +155,7 @@ ERRORS = [
     ("2e3e4", ExpressionSyntaxError, "malformed number '2e3e4'", 0),
     ("sinn(x)", UnknownFunction, "unknown function 'sinn': did you mean sin?", 0),
     ("x + Exp(x)", UnknownFunction, "unknown function 'Exp': did you mean exp?", 4),
-    ("foo(x)", UnknownFunction, "unknown function 'foo': run 'dezero functions' for the list", 0),
+    ("frob(x)", UnknownFunction, "unknown function 'frob': run 'dezero functions' for the list", 0),
     ("pow(x)", ArityError, "pow() takes 2 arguments, got 1", 0),
     ("sin(x, 1)", ArityError, "sin() takes 1 argument, got 2", 0),
     ("1 + sin()", ArityError, "sin() takes 1 argument, got 0", 4),

@@ -275,3 +275,43 @@ def test_a_syntax_error_comes_before_every_other_problem():
     with pytest.raises(ExpressionSyntaxError) as info:
         api.compile("y = x2; x2 = 3; y +")
     assert info.value.message == "the expression ends too early"
+
+
+# @PATH: the expression from a file, for the EXPR argument and batch --expr only.
+
+
+def test_an_expression_read_from_a_file(tmp_path, dezero):
+    model = tmp_path / "model.dz"
+    model.write_text("r = sqrt(x^2 + y^2);\nexp(-r) * cos(r)\n")
+    direct = dezero("grad", "r = sqrt(x^2 + y^2); exp(-r) * cos(r)", "--x", "1", "--y", "2")
+    assert dezero("grad", f"@{model}", "--x", "1", "--y", "2") == direct
+    table = dezero("batch", "--expr", f"@{model}", stdin=b"x,y\n1,2\n")
+    assert table.stdout.splitlines()[1] == (
+        "1,2,-0.06597284460216153,-0.008100500868031575,-0.01620100173606315,"
+    )
+
+
+def test_a_record_never_makes_dezero_read_a_file(tmp_path, dezero):
+    model = tmp_path / "model.dz"
+    model.write_text("x*2")
+    out = dezero("batch", stdin=f'{{"expr": "@{model}", "x": 1}}\n'.encode())
+    assert out.code == 1
+    assert '"error": "line 1: unexpected character \'@\' (column 1)"' in out.stdout
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (None, "cannot read {path}: No such file or directory"),
+        (b"", "{path} is empty: expected an expression"),
+        (b"x +\xff", "the expression in {path} is not UTF-8 (byte 3)"),
+        (b"x" * 20, "the expression in {path} is longer than the limit of 10 characters "
+         "(--max-length)"),
+    ],
+)  # fmt: skip
+def test_a_file_that_cannot_be_used_is_one_error(tmp_path, dezero, content, message):
+    path = tmp_path / "model.dz"
+    if content is not None:
+        path.write_bytes(content)
+    out = dezero("eval", f"@{path}", "--max-length", "10")
+    assert (out.code, out.stdout, out.stderr) == (2, "", f"error: {message.format(path=path)}\n")

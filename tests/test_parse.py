@@ -209,10 +209,10 @@ def test_rules_without_callbacks_add_up_their_operands():
     "text, message",
     [
         ("foo(x) + 2x", "implicit multiplication is not supported: write 2*x"),
-        ("foo(x) + bar(y)", "unknown function 'foo': run 'dezero functions' for the list"),
+        ("frob(x) + bar(y)", "unknown function 'frob': run 'dezero functions' for the list"),
         ("sin(x, 1) + 1e999", "sin() takes 1 argument, got 2"),
         ("1e999 + sin", "number 1e999 is outside the float64 range (largest about 1.8e308)"),
-        ("bar(foo(x))", "unknown function 'foo': run 'dezero functions' for the list"),
+        ("bar(frob(x))", "unknown function 'frob': run 'dezero functions' for the list"),
     ],
 )
 def test_a_syntax_error_comes_before_other_problems(text, message):

@@ -6,6 +6,7 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from ..diagnostics import column_labels  # noqa: F401 (batch's column names live there)
 from ..errors import DezeroError
 from ..language.program import Program
 from ..limits import Limits

@@ -224,6 +224,7 @@ class Select(Function):
     __slots__ = ()
     name = "where"
     arity = 3
+    parameters = ("c", "a", "b")
     branching = True  # the compiler marks its second and third arguments as branches
     derivative = "d/da = 1 where c is true, else 0;  d/db = 1 where c is false, else 0"
     convention = (

@@ -333,9 +333,11 @@ class _Emitter:
             for j in range(static):
                 a, p = arguments[j]
                 b = arguments[j + 1][0] if j + 1 < n else i
-                if b - a != 1 or r.records[a][0] != "number":
+                # A number, or a negated one (-1), which check_static may then refuse.
+                negated = b - a == 2 and r.records[a + 1][:2] == ("op", "neg")
+                if b - a != 1 + negated or r.records[a][0] != "number":
                     raise r.error(f"argument {j + 1} of {name}() must be a number", p)
-                value = float(r.records[a][1])
+                value = -float(r.records[a][1]) if negated else float(r.records[a][1])
                 problem = cls.check_static(j, value)
                 if problem:
                     raise r.error(f"argument {j + 1} of {name}() {problem}", p)
@@ -396,15 +398,10 @@ def check_arity(name: str, cls, n: int, text: str, position: int) -> None:
 
 
 # Functions that mathematics and other tools have and dezero does not: each is a function of
-# its own, so a registered name a letter away (`tan` for `atan`, `log` for `log2`, `cos` for
-# `cot`) is never suggested for it. A name registered later is simply found first.
-OTHER_FUNCTIONS = frozenset([
-    "acos", "acosh", "arccos", "arccosh", "arcosh", "arcsin", "arcsinh", "arctan", "arctanh",
-    "arsinh", "artanh", "asin", "asinh", "atan", "atanh", "cbrt", "ceil", "cot", "coth", "csc",
-    "csch", "erf", "erfc", "expm1", "floor", "gamma", "hypot", "lg", "lgamma", "log1p", "max",
-    "min", "mod", "relu", "round", "sec", "sinc", "softplus", "trunc",
-])  # fmt: skip
-# Other names of registered functions.
+# its own, so a registered name a letter away (`cos` for `cot`, `cosh` for `coth`) is never
+# suggested for it. A name registered later is simply found first.
+OTHER_FUNCTIONS = frozenset(["cot", "coth", "csc", "csch", "lg", "mod", "sec", "sinc", "trunc"])
+# Other names of registered functions (numpy's and ISO's for the inverse ones, too).
 ALIASES = {
     "power": "pow",
     "logistic": "sigmoid",
@@ -412,6 +409,20 @@ ALIASES = {
     "fabs": "abs",
     "cosine": "cos",
     "tangent": "tan",
+    "arcsin": "asin",
+    "arccos": "acos",
+    "arctan": "atan",
+    "arctan2": "atan2",
+    "arcsinh": "asinh",
+    "arccosh": "acosh",
+    "arctanh": "atanh",
+    "arsinh": "asinh",
+    "arcosh": "acosh",
+    "artanh": "atanh",
+    "psi": "digamma",
+    "gammaln": "lgamma",
+    "maximum": "max",
+    "minimum": "min",
 }
 
 
