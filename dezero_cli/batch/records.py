@@ -12,10 +12,11 @@ from time import perf_counter
 
 import numpy as np
 
-from .. import api, render
+from .. import api
 from ..api import Program
 from ..errors import DezeroError, ExpressionSyntaxError
 from ..limits import Limits, enforce
+from ..render.results import result_record
 from ..values import literal_problem
 from .jsonlines import Duplicate, RawNumber, RecordError, dumps, load
 from .names import RESERVED_KEYS, record_problem, uncertainty_columns
@@ -270,7 +271,7 @@ def _raw_number(v: RawNumber, name: str) -> float:
 
 
 def _render_group(group: _Group, rows: Rows, wrt, order: int) -> list[str]:
-    """Each record of the group as JSON text, as `render.result_record` would give it.
+    """Each record of the group as JSON text, as `result_record` would give it.
 
     Rows whose numbers are all finite fill one text template (repr is what json uses for
     floats); the rest go through render. A record's own fields never clash with ours
@@ -335,7 +336,7 @@ def _single(program, values, passed, options, sd=None) -> str:
     else:
         result = api.derivatives(program, values, options.order, wrt, sd)
     record = dict(passed)
-    record.update(render.result_record(result))
+    record.update(result_record(result))
     return dumps(record)
 
 
