@@ -400,7 +400,7 @@ def test_help_example_is_true():
 
 
 def test_the_terminal_rendering_has_the_text_of_the_plain_one():
-    from dezero_cli import render
+    from dezero_cli.render.formulas import render_diff_rich, render_diff_text
 
     formulas = api.diff("tanh(x)*y", order=2)
-    assert render.render_diff_rich(formulas).plain + "\n" == render.render_diff_text(formulas)
+    assert render_diff_rich(formulas).plain + "\n" == render_diff_text(formulas)

@@ -1,0 +1,60 @@
+"""The library API: the one entry point for the CLI, batch mode and Python code.
+
+Values in, a Result out, no I/O. Every function takes an expression as text or as a compiled
+`Program` (compile once with `compile`, then evaluate it at many points). See docs/api.md.
+
+The modules below hold the pieces, each importing only those before it: evaluation (the
+steps every evaluation shares), uncertainty, gradients (evaluate, grad, derivatives),
+gradcheck, formulas (derivative_graph, diff).
+"""
+
+from __future__ import annotations
+
+from ..diagnostics import label
+from ..errors import DezeroError, ExpressionSyntaxError
+from ..language.compiler import compile_expression
+from ..language.program import Program
+from ..values import parse_value
+from .evaluation import (
+    Result,
+    as_program,
+    check_values,
+    mixing_functions,
+    pointwise,
+    run,
+    select_wrt,
+)
+from .formulas import derivative_graph, diff
+from .gradcheck import Check, CheckResult, check_gradient
+from .gradients import derivatives, evaluate, grad
+from .uncertainty import propagate
+
+__all__ = [
+    "Check",
+    "CheckResult",
+    "DezeroError",
+    "ExpressionSyntaxError",
+    "Program",
+    "Result",
+    "as_program",
+    "check_gradient",
+    "check_values",
+    "compile",
+    "derivative_graph",
+    "derivatives",
+    "diff",
+    "evaluate",
+    "grad",
+    "label",
+    "mixing_functions",
+    "parse_value",
+    "pointwise",
+    "propagate",
+    "run",
+    "select_wrt",
+]
+
+
+def compile(expr: str) -> Program:  # noqa: A001 (the name users look for; builtins unaffected)
+    """Parse and resolve an expression once; raise ExpressionSyntaxError and kin if it is bad."""
+    return compile_expression(expr)
