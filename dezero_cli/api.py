@@ -25,7 +25,7 @@ from .trace import Trace, check_size, forward_steps, watching
 from .values import parse_value
 
 if TYPE_CHECKING:
-    from .formula_text import Formulas
+    from .formula import Formulas
 
 __all__ = [
     "Check",
@@ -438,8 +438,7 @@ def diff(
     wherever the expression is smooth; with values (one number each) it is the formula that
     holds at that point.
     """
-    from .formula import generic_point, read_graph  # only diff pays for importing these
-    from .formula_text import Formulas
+    from .formula import Formulas, generic_point, read_graph  # only diff pays for these
 
     program = as_program(expr)
     generic = not values

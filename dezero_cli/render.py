@@ -13,7 +13,7 @@ from .api import CheckResult, Result, label
 from .output import wrap
 
 if TYPE_CHECKING:
-    from .formula_text import Formulas
+    from .formula import Formulas
 
 FORMATS = ("text", "json")
 # The version of every JSON shape documented in docs/json.md (and docs/json-schema.json). The
