@@ -21,8 +21,7 @@ from dezero_cli.engine.core import Variable
 from dezero_cli.engine.dot import count_functions
 from dezero_cli.engine.functions import FUNCTIONS
 from dezero_cli.engine.higher import partials
-from dezero_cli.formula import Dag, generic_point, read_graph
-from dezero_cli.formula_text import Printer, tex_label
+from dezero_cli.formula import Dag, Printer, generic_point, read_graph, tex_label
 
 COMMENT = "# holds wherever the expression is smooth (generic point x = 0.8090169943749475)\n"
 

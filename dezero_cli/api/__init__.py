@@ -24,8 +24,6 @@ from .evaluation import (
     run,
     select_wrt,
 )
-from .formulas import derivative_graph, diff
-from .gradcheck import Check, CheckResult, check_gradient
 from .gradients import derivatives, evaluate, grad
 from .uncertainty import propagate
 
@@ -53,6 +51,26 @@ __all__ = [
     "run",
     "select_wrt",
 ]
+
+
+# Loaded on first use, so that `dezero grad` never pays for what only check, graph and diff use.
+LAZY = {
+    "Check": "gradcheck",
+    "CheckResult": "gradcheck",
+    "check_gradient": "gradcheck",
+    "derivative_graph": "formulas",
+    "diff": "formulas",
+}
+
+
+def __getattr__(name: str):
+    if name not in LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(f"{__name__}.{LAZY[name]}"), name)
+    globals()[name] = value
+    return value
 
 
 def compile(expr: str) -> Program:  # noqa: A001 (the name users look for; builtins unaffected)

@@ -17,7 +17,7 @@ from ..errors import ValueProblem
 from ..language.program import Program
 
 if TYPE_CHECKING:
-    from ..formula_text import Formulas
+    from ..formula import Formulas
 from .evaluation import as_program, check_values, prepare, run
 
 
@@ -65,8 +65,7 @@ def diff(
     wherever the expression is smooth; with values (one number each) it is the formula that
     holds at that point.
     """
-    from ..formula import generic_point, read_graph  # only diff pays for importing these
-    from ..formula_text import Formulas
+    from ..formula import Formulas, generic_point, read_graph  # only diff pays for these
 
     program = as_program(expr)
     generic = not values

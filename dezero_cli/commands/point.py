@@ -27,7 +27,6 @@ def emit(
     digit), or laid out for the terminal (rich; rounded with --digits, coloured unless
     NO_COLOR); a table of one row per point (see emit_table)."""
     from ..render.results import render_json, render_quiet, render_rich, render_text
-    from ..render.trace import render_trace_rich, render_trace_text
 
     if fmt in TABLE_FORMATS:
         return emit_table(result, fmt, quiet, digits, order, program)
@@ -41,11 +40,15 @@ def emit(
         console = terminal_console()
         console.print(render_rich(result, console.width, digits, plus_minus()))
         if result.trace is not None:
+            from ..render.trace import render_trace_rich
+
             console.print()
             console.print(render_trace_rich(result.trace, console.width, digits))
     else:
         sys.stdout.write(render_text(result, plus_minus()))
         if result.trace is not None:
+            from ..render.trace import render_trace_text
+
             sys.stdout.write(render_trace_text(result.trace))
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from ..formula_text import Formulas
+    from ..formula import Formulas
 
 from .numbers import format_number, to_json
 from .results import document

@@ -48,37 +48,37 @@ def jacobian_table(result: Result, width: int, digits: int | None = None):
 
 def _fitting_table(title: str, rows: list[str], columns: list[str], cells: dict, width, digits):
     """A table of the numbers `cells[row, column]` no wider than `width`: every digit, or all
-    rounded alike to the most digits that fit (at least FEWEST_DIGITS), or None."""
-    from rich.console import Console
+    rounded alike to the most digits that fit (at least FEWEST_DIGITS), or None. The title
+    and the note on rounding are lines of their own, wrapped at `width`, not at the table's
+    width (a narrow table would break them mid-word)."""
+    from rich.console import Console, Group
+    from rich.text import Text
 
     console = Console(width=1 << 16)  # measured unconstrained: its natural width
     tries = [digits] if digits is not None else [None, *range(16, FEWEST_DIGITS - 1, -1)]
     for n in tries:
-        rounded = digits is None and n is not None
-        table = _matrix(title, rows, columns, cells, n, rounded_to_fit=rounded)
+        table = _matrix(rows, columns, cells, n)
         if console.measure(table).maximum <= width:
-            return table
+            parts = [Text(title, style="italic"), table]
+            if digits is None and n is not None:
+                parts.append(
+                    Text(
+                        f"rounded to {n} significant digits to fit; every digit with -q, "
+                        "--format json, or piped",
+                        style="dim",
+                    )
+                )
+            return Group(*parts)
     return None
 
 
-def _matrix(title, rows, columns, cells, digits: int | None, rounded_to_fit: bool):
+def _matrix(rows, columns, cells, digits: int | None):
     from rich.markup import escape
     from rich.table import Table
 
-    caption = None
-    if rounded_to_fit:
-        caption = (
-            f"rounded to {digits} significant digits to fit; every digit with -q, "
-            "--format json, or piped"
-        )
-    table = Table(
-        title=escape(title),  # names and labels are no markup: `[row]` would vanish
-        title_justify="left",
-        caption=caption,
-        caption_justify="left",
-    )
+    table = Table()
     table.add_column("", style="cyan", no_wrap=True)
-    for name in columns:
+    for name in columns:  # names and labels are no markup: `[row]` would vanish
         table.add_column(escape(name), justify="right", no_wrap=True)
     for row in rows:
         table.add_row(escape(row), *(format_number(cells[row, col], digits) for col in columns))

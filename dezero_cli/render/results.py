@@ -13,9 +13,7 @@ from ..api import Result, label
 if TYPE_CHECKING:
     pass
 
-from .matrices import hessian_table, jacobian_table
 from .numbers import format_array, to_json
-from .trace import trace_record
 
 FORMATS = ("text", "json")
 
@@ -113,6 +111,8 @@ def render_rich(result: Result, width: int = 80, digits: int | None = None, pm: 
     from rich.console import Group
     from rich.text import Text
 
+    from .matrices import hessian_table, jacobian_table
+
     sds = uncertainties(result)
 
     def lines(shown: list[tuple[str, np.ndarray]]) -> Text:
@@ -167,6 +167,8 @@ def result_record(result: Result) -> dict:
     if result.derivatives is not None:
         record["derivatives"] = [nested_record(level) for level in result.derivatives]
     if result.trace is not None:
+        from .trace import trace_record
+
         record["trace"] = trace_record(result.trace)
     record["warnings"] = list(result.warnings)
     return record
