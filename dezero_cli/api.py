@@ -9,13 +9,13 @@ from __future__ import annotations
 import collections
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from . import diagnostics
-from .diagnostics import distinct_partials, label
-from .engine.core import Config, Variable, no_grad, sum_to
+from .diagnostics import column_labels, distinct_partials, label
+from .engine.core import Config, Variable, no_grad, sum_to, using_config
 from .engine.functions import FUNCTIONS
 from .engine.higher import MAX_ENTRIES, MAX_ORDER, full_tensor, partials
 from .errors import DezeroError, ExpressionSyntaxError, ValueProblem
@@ -33,6 +33,7 @@ __all__ = [
     "ExpressionSyntaxError",
     "Program",
     "Result",
+    "Rows",
     "as_program",
     "check_gradient",
     "check_values",
@@ -42,6 +43,8 @@ __all__ = [
     "diff",
     "evaluate",
     "grad",
+    "grad_rows",
+    "grad_table",
     "label",
     "mixing_functions",
     "parse_value",
@@ -315,6 +318,101 @@ def diff(
         nodes[len(key) - 1][tuple(names[i] for i in key)] = node
     point = {name: float(x) for name, x in given.items()}
     return Formulas(program.text, point, generic, names, nodes, dag, program.variables, warnings)
+
+
+# Many independent points at once: the rows of a table.
+
+
+@dataclass
+class Rows(Result):
+    """Results for `n` independent rows: every array has a leading row axis of length `n`.
+
+    `row_warnings` maps a row index to the warnings `grad` would give for that row alone.
+    """
+
+    row_warnings: dict[int, list[str]] = field(default_factory=dict)
+
+
+def grad_rows(
+    expr: str | Program,
+    columns: Mapping[str, np.ndarray],
+    n: int,
+    wrt: Iterable[str] | None = None,
+    order: int = 1,
+) -> Rows:
+    """Value and derivatives up to `order` (0: value only, no graph) at each of `n` rows.
+
+    `columns` holds a 1-D float64 array of length `n` per variable. Rows are independent, so one
+    graph and one backward pass seeded with ones give every row's derivatives at once; reductions
+    see `Config.batch_ndim = 1` and never mix rows. Order 2 and up go through
+    `derivatives`, which is elementwise in the same way.
+    """
+    program = as_program(expr)
+    wrt = select_wrt(program, wrt)
+    inputs, _ = check_values(program, columns)
+    grads = levels = None
+    with np.errstate(all="ignore"), using_config("batch_ndim", 1):
+        if order <= 0:
+            with no_grad():
+                y = run(program, {name: Variable(x, name) for name, x in inputs.items()})
+            value = _row_array(y.data, n)
+        elif order == 1:
+            xs = {name: Variable(x, name, requires_grad=name in wrt) for name, x in inputs.items()}
+            y = run(program, xs)
+            y.backward()
+            value = _row_array(y.data, n)
+            grads = {name: _row_array(_data(xs[name].grad), n) for name in wrt}
+        else:
+            result = derivatives(program, inputs, order, wrt)
+            value = _row_array(result.value, n)
+            grads = {name: _row_array(g, n) for name, g in result.grad.items()}
+            levels = [
+                {key: _row_array(a, n) for key, a in level.items()} for level in result.derivatives
+            ]
+    rows = Rows(program.text, inputs, value, grads, [], levels)
+    checked = diagnostics.distinct_partials(grads or {}, levels)
+    rows.row_warnings = diagnostics.explain(program, inputs, value, checked, rows=True)
+    return rows
+
+
+def _data(v: Variable | None):
+    return 0.0 if v is None else v.data
+
+
+def _row_array(a, n: int) -> np.ndarray:
+    return np.broadcast_to(np.asarray(a, dtype=np.float64), (n,))
+
+
+def grad_table(
+    expr: str | Program, table: Any, wrt: Iterable[str] | None = None, order: int = 1
+) -> Any:
+    """The table with `value`, `grad_NAME` (up to `order`; 0: value alone) and `error` added.
+
+    `table` is a pandas DataFrame or an Arrow Table or RecordBatch, and so is what comes back:
+    its own columns, then batch's. A number that is not finite is missing (NaN, Arrow null); a
+    row with a missing or unreadable value gets an `error` (see dezero_cli.frames). No limits
+    are applied, as in `grad`.
+    """
+    from .frames import Table  # pandas or pyarrow only when given such a table
+
+    program = as_program(expr)
+    wrt = select_wrt(program, wrt)
+    if isinstance(order, bool) or not isinstance(order, int) or not 0 <= order <= MAX_ORDER:
+        raise ValueProblem(f"the order must be a whole number from 0 to {MAX_ORDER}, got {order}")
+    labels = column_labels(wrt, order)
+    rows = Table(table)
+    rows.check_names(program.variables, ["value", *(name for name, _ in labels), "error"])
+    columns = {name: rows.numbers(name) for name in program.variables}
+    results = {name: np.full(rows.n, np.nan) for name in ["value", *(n for n, _ in labels)]}
+    good = np.setdiff1d(np.arange(rows.n), np.fromiter(rows.errors, dtype=np.intp))
+    if good.size:
+        part = {name: x[good] for name, x in columns.items()}
+        found = grad_rows(program, part, good.size, wrt, order)
+        results["value"][good] = found.value
+        for name, path in labels:
+            k = len(path)
+            results[name][good] = found.grad[path[0]] if k == 1 else found.derivatives[k - 1][path]
+    return rows.with_columns(results)
 
 
 def _prepare(expr, values, order, wrt, min_order: int = 1):

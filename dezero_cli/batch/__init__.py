@@ -16,6 +16,7 @@ prefix. No Click here: the CLI opens the streams and passes them in.
 
 from __future__ import annotations
 
+from . import storage
 from .job import (
     DELIMITERS,
     EXTENSIONS,
@@ -36,9 +37,11 @@ __all__ = [
     "BatchError",
     "BatchOptions",
     "BatchStats",
+    "check_formats",
     "compile_within",
     "format_for",
     "run",
+    "run_path",
 ]
 
 
@@ -51,18 +54,43 @@ def run(
     progress: Progress | None = None,
 ) -> BatchStats:
     """Evaluate every record of the binary stream `source`, writing to the text stream `sink`."""
-    if input_format not in FORMATS or output_format not in FORMATS:
-        raise BatchError(f"unknown format: choose from {', '.join(FORMATS)}")
+    check_formats(input_format, output_format, options.expr is not None)
     stats = BatchStats()
     if input_format == "jsonl":
-        if output_format != "jsonl":
-            raise BatchError("JSON Lines input can only be written as JSON Lines (jsonl)")
         records(source, sink, options, stats, progress)
     else:
-        if options.expr is None:
-            raise BatchError(
-                f"{input_format.upper()} input is a table of points: give the expression "
-                "with --expr (records with their own expressions are JSON Lines)"
-            )
         points(source, sink, DELIMITERS[input_format], output_format, options, stats, progress)
     return stats
+
+
+def run_path(
+    input_path: str,
+    output_path: str,
+    input_format: str,
+    output_format: str,
+    options: BatchOptions,
+    progress: Progress | None = None,
+) -> BatchStats:
+    """Evaluate the file (or URL) `input_path` into `output_path`, which is written whole or
+    not at all: one part of a run over many files, wherever it runs."""
+    check_formats(input_format, output_format, options.expr is not None)
+    if storage.same_place(input_path, output_path):
+        raise BatchError(f"the output {output_path} is the input file: give -o another file")
+    with (
+        storage.open_input(input_path) as source,
+        storage.output(output_path, source, whole=True) as sink,
+    ):
+        return run(source, sink, input_format, output_format, options, progress)
+
+
+def check_formats(input_format: str, output_format: str, expr: bool) -> None:
+    """BatchError unless a run can read `input_format` and write `output_format`."""
+    if input_format not in FORMATS or output_format not in FORMATS:
+        raise BatchError(f"unknown format: choose from {', '.join(FORMATS)}")
+    if input_format == "jsonl" and output_format != "jsonl":
+        raise BatchError("JSON Lines input can only be written as JSON Lines (jsonl)")
+    if input_format != "jsonl" and not expr:
+        raise BatchError(
+            f"{input_format.upper()} input is a table of points: give the expression "
+            "with --expr (records with their own expressions are JSON Lines)"
+        )

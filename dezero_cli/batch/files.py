@@ -6,7 +6,8 @@ in FILE's directory, which takes FILE's name (an atomic rename) when the run end
 * a run that ends (exit 0 or 1, `--fail-fast` included) replaces FILE with its whole output;
 * a run that cannot start (exit 2: a bad header, say) or cannot write leaves FILE as it was;
 * a run cut short (Ctrl-C) replaces FILE with the whole chunks it wrote, a valid prefix, once
-  it has written anything; before that FILE is left as it was.
+  it has written anything; before that FILE is left as it was. A part of a run over many
+  files (`whole`) is whole or left as it was: never a prefix.
 
 An output that is the input, by any name (a symlink, a hard link, `./in.csv`, standard output
 redirected to the input), is refused before anything is read or written. Devices and pipes
@@ -56,8 +57,9 @@ def identity(stream) -> tuple[int, int] | None:
 class Output:
     """A context manager giving the text stream to write, and putting the file in place."""
 
-    def __init__(self, path: str | None, source):
+    def __init__(self, path: str | None, source, whole: bool = False):
         self.path = path
+        self.whole = whole  # a run cut short leaves FILE as it was, never a prefix
         self.source = identity(source)
         self.temp: str | None = None  # the temporary file, renamed to `target` at the end
         self.target: str | None = None
@@ -103,7 +105,7 @@ class Output:
         except PermissionError as exc:
             # A file we may write in a directory we may not: written in place, opened only
             # when the run has started (not atomic; a run cut short leaves its prefix).
-            if info is None or not os.access(self.target, os.W_OK):
+            if info is None or not os.access(self.target, os.W_OK) or self.whole:
                 raise self._cannot(exc) from None
             self.lazy = True
             return _Sink(self)
@@ -147,7 +149,7 @@ class Output:
                     raise self._failed(error) from None
             return
         failed = isinstance(exc, (BatchError, OutputFailed))
-        keep = kind is None or (self.written > 0 and not failed)
+        keep = kind is None or (self.written > 0 and not failed and not self.whole)
         try:
             if kind is None:
                 self.stream.close()  # an error here (a full disk) is the run's error

@@ -4,80 +4,17 @@ within the limits by splitting rows that meet one together."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 
 import numpy as np
 
-from .. import api, diagnostics, render
-from ..api import Program, Result
-from ..engine.core import Variable, no_grad, using_config
+from .. import api, render
+from ..api import Program, Result, Rows, grad_rows
 from ..errors import GraphTooLarge, TimeLimitExceeded
 from ..language.program import CALL
 from ..limits import Limits, check_expression_size, enforce, time_limit
 
 # JSON text of one record, without NaN; json.dumps would build an encoder per call.
 encode = json.JSONEncoder(allow_nan=False).encode
-
-
-@dataclass
-class Rows(Result):
-    """Results for `n` independent rows: every array has a leading row axis of length `n`.
-
-    `row_warnings` maps a row index to the warnings `grad` would give for that row alone.
-    """
-
-    row_warnings: dict[int, list[str]] = field(default_factory=dict)
-
-
-def grad_rows(
-    expr: str | Program,
-    columns: Mapping[str, np.ndarray],
-    n: int,
-    wrt: Iterable[str] | None = None,
-    order: int = 1,
-) -> Rows:
-    """Value and derivatives up to `order` (0: value only, no graph) at each of `n` rows.
-
-    `columns` holds a 1-D float64 array of length `n` per variable. Rows are independent, so one
-    graph and one backward pass seeded with ones give every row's derivatives at once; reductions
-    see `Config.batch_ndim = 1` and never mix rows. Order 2 and up go through
-    `api.derivatives`, which is elementwise in the same way.
-    """
-    program = api.as_program(expr)
-    wrt = api.select_wrt(program, wrt)
-    inputs, _ = api.check_values(program, columns)
-    grads = derivatives = None
-    with np.errstate(all="ignore"), using_config("batch_ndim", 1):
-        if order <= 0:
-            with no_grad():
-                y = api.run(program, {name: Variable(x, name) for name, x in inputs.items()})
-            value = _row_array(y.data, n)
-        elif order == 1:
-            xs = {name: Variable(x, name, requires_grad=name in wrt) for name, x in inputs.items()}
-            y = api.run(program, xs)
-            y.backward()
-            value = _row_array(y.data, n)
-            grads = {name: _row_array(_data(xs[name].grad), n) for name in wrt}
-        else:
-            result = api.derivatives(program, inputs, order, wrt)
-            value = _row_array(result.value, n)
-            grads = {name: _row_array(g, n) for name, g in result.grad.items()}
-            derivatives = [
-                {key: _row_array(a, n) for key, a in level.items()} for level in result.derivatives
-            ]
-    rows = Rows(program.text, inputs, value, grads, [], derivatives)
-    checked = diagnostics.distinct_partials(grads or {}, derivatives)
-    rows.row_warnings = diagnostics.explain(program, inputs, value, checked, rows=True)
-    return rows
-
-
-def _data(v: Variable | None):
-    return 0.0 if v is None else v.data
-
-
-def _row_array(a, n: int) -> np.ndarray:
-    return np.broadcast_to(np.asarray(a, dtype=np.float64), (n,))
 
 
 class Guard:
