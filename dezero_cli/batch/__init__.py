@@ -16,7 +16,7 @@ prefix. No Click here: the CLI opens the streams and passes them in.
 
 from __future__ import annotations
 
-from . import storage
+from . import many, parts, storage
 from .job import (
     DELIMITERS,
     EXTENSIONS,
@@ -40,6 +40,8 @@ __all__ = [
     "check_formats",
     "compile_within",
     "format_for",
+    "many",
+    "parts",
     "run",
     "run_path",
 ]

@@ -23,6 +23,7 @@ import os
 import stat
 import sys
 import tempfile
+import threading
 
 from ..output import OutputFailed
 from .job import BatchError
@@ -112,7 +113,7 @@ class Output:
         except OSError as exc:
             raise self._cannot(exc) from None
         try:
-            mode = stat.S_IMODE(info.st_mode) if info is not None else 0o666 & ~_umask()
+            mode = stat.S_IMODE(info.st_mode) if info is not None else 0o666 & ~umask()
             with contextlib.suppress(OSError):
                 os.chmod(self.temp, mode)
             self.stream = open(fd, "w", encoding="utf-8", newline="")  # noqa: SIM115
@@ -202,7 +203,13 @@ class _Sink:
             output.written = output.stream.buffer.tell()
 
 
-def _umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
+_UMASK_LOCK = threading.Lock()
+
+
+def umask() -> int:
+    """The process's umask. Reading it means setting it and back, so two threads (parts on a
+    Dask worker) must not do it at once: one would read the other's stand-in and keep it."""
+    with _UMASK_LOCK:
+        mask = os.umask(0o022)
+        os.umask(mask)
     return mask

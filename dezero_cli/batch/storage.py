@@ -205,6 +205,8 @@ def write_text(path: str, text: str) -> None:
             prefix=f".{os.path.basename(target)}.", suffix=".tmp", dir=os.path.dirname(target)
         )
         try:
+            with contextlib.suppress(OSError):
+                os.chmod(temp, 0o666 & ~files.umask())
             with open(fd, "w", encoding="utf-8") as f:
                 f.write(text)
             os.replace(temp, target)
