@@ -122,7 +122,9 @@ class Cluster:
             key = f"dezero-{i}-{part.name}"
             futures[self.client.submit(run_part, there, job, key=key, pure=False)] = part
         try:
-            for future in distributed.as_completed(list(futures)):
+            with self.client.as_current():
+                done = distributed.as_completed(list(futures))
+            for future in done:
                 part = futures[future]
                 try:
                     result = future.result()
