@@ -305,16 +305,18 @@ def functions(fmt):
 
 @cli.command()
 @click.argument("inputs", metavar="[INPUT]...", nargs=-1)
-@click.option("-e", "--expr", help="The expression, for a table of points (CSV, TSV, JSONL).")
+@click.option(
+    "-e", "--expr", help="The expression, for a table of points (CSV, TSV, JSONL, Parquet)."
+)
 @click.option(
     "--input-format",
-    type=click.Choice(["csv", "tsv", "jsonl"]),
+    type=click.Choice(["csv", "tsv", "jsonl", "parquet"]),
     help="Input format (default: from the file extension; stdin: csv with --expr, else jsonl).",
 )
 @click.option(
     "--output-format",
-    type=click.Choice(["csv", "tsv", "jsonl"]),
-    help="Output format (default: the input's).",
+    type=click.Choice(["csv", "tsv", "jsonl", "parquet"]),
+    help="Output format (default: from -o FILE's extension, else the input's).",
 )
 @click.option(
     "-o",
@@ -387,7 +389,8 @@ def batch(
     input_path = inputs[0] if inputs else "-"
     program = None if text is None else batch_lib.compile_within(text, limits)
     fmt_in = input_format or batch_lib.format_for(input_path) or ("csv" if expr else "jsonl")
-    fmt_out = output_format or fmt_in
+    fmt_out = output_format or batch_lib.format_for(output_path) or fmt_in
+    batch_lib.check_formats(fmt_in, fmt_out, program is not None)
     options = batch_lib.BatchOptions(
         expr=program,
         wrt=wrt,
@@ -398,23 +401,24 @@ def batch(
     started = time.monotonic()
     with (
         files.open_input(input_path) as source,
-        files.Output(output_path, source) as sink,
+        files.Output(output_path, source, binary=fmt_out == "parquet") as sink,
         _batch_progress(source, to_stdout=output_path in (None, "-")) as progress,
     ):
         stats = batch_lib.run(source, sink, fmt_in, fmt_out, options, progress)
-    _report_warnings(stats.warnings)
+    _report_warnings(stats.warnings, stats.unit)
     if stats.records == 0:
         warn("the input has no records: nothing to evaluate")
     if is_terminal(sys.stderr):  # a person is watching: say what was done
         seconds = time.monotonic() - started
         tell(f"batch: {stats.records:,} rows, {stats.failed:,} failed, {seconds:.2f} s")
     if stats.failed:
+        where = f"{stats.unit} {stats.first_error}"
         if stats.stopped:
-            message = f"stopped at the first bad record, line {stats.first_error}"
+            message = f"stopped at the first bad record, {where}"
         else:
             message = (
-                f"{stats.failed} of {stats.records} records failed, the first on line "
-                f"{stats.first_error} (see the error field)"
+                f"{stats.failed} of {stats.records} records failed, the first on {where} "
+                "(see the error field)"
             )
         tell(f"error: {message}")
         return EXIT_FAILED
@@ -691,9 +695,9 @@ def _file_span(source) -> tuple[int, int | None]:
     return 0, None
 
 
-def _report_warnings(warnings: list, limit: int = 20) -> None:
+def _report_warnings(warnings: list, unit: str = "line", limit: int = 20) -> None:
     for line, message in warnings[:limit]:
-        warn(f"line {line}: {message}")
+        warn(f"{unit} {line}: {message}")
     if len(warnings) > limit:
         warn(f"{len(warnings) - limit} more warnings (JSON Lines output keeps each with its row)")
 

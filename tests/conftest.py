@@ -171,6 +171,31 @@ class Process:
 run_process = Process()
 
 
+# Batch has two paths through a table of points, the native one (polars) and the Python one,
+# which must give the same bytes: a batch test module runs every test on each, with
+# `pytestmark = pytest.mark.usefixtures("batch_path")`. Module-scoped, so that Hypothesis tests
+# may use it; it sets the variable the real entry reads, for in-process runs and processes alike.
+BATCH_PATHS = [
+    pytest.param("python", id="python-path"),
+    pytest.param(
+        "native", id="native-path", marks=pytest.mark.requires_module("polars", extra="fast")
+    ),
+]
+
+
+@pytest.fixture(scope="module", params=BATCH_PATHS)
+def batch_path(request):
+    """The batch path every test of the module takes: "python" or "native"."""
+    from dezero_cli.batch.job import PATH_VARIABLE
+
+    saved = os.environ.get(PATH_VARIABLE)
+    os.environ[PATH_VARIABLE] = request.param
+    try:
+        yield request.param
+    finally:
+        set_env({PATH_VARIABLE: saved})
+
+
 # Session-scoped: the runners keep no state between calls (each restores what it changes), and
 # Hypothesis tests may use them.
 @pytest.fixture(scope="session")

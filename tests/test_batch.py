@@ -24,6 +24,8 @@ from dezero_cli.engine.core import Config, Function
 from dezero_cli.engine.functions import FUNCTIONS
 from dezero_cli.engine.operators import BroadcastTo
 
+pytestmark = pytest.mark.usefixtures("batch_path")  # each test on both paths
+
 EXPR = "x*y + sin(x)/(1 + y^2)"
 
 

@@ -14,6 +14,8 @@ from dezero_cli.batch.rows import Guard, grad_rows
 from dezero_cli.errors import GraphTooLarge, TimeLimitExceeded
 from dezero_cli.limits import Limits, enforce
 
+pytestmark = pytest.mark.usefixtures("batch_path")  # each test on both paths
+
 NODES_2 = (
     "the computation needs more than 2 graph nodes (the limit, --max-nodes); "
     "raise it with --max-nodes N"

@@ -136,7 +136,7 @@ def test_an_unreadable_part_is_its_own_error_and_the_others_go_on(dezero, tmp_pa
          "standard input is one stream: with many inputs, name files"),
         (["data/*.tsv", "-o", "out"], "no file matches data/*.tsv"),
         (["empty", "-o", "out"],
-         "the directory empty holds no parts (files ending .csv, .jsonl, .tsv)"),
+         "the directory empty holds no parts (files ending .csv, .jsonl, .parquet, .tsv)"),
         (["data", "-o", "out", "--workers", "2", "--scheduler", "tcp://127.0.0.1:1"],
          "--scheduler and --workers exclude each other"),
     ],

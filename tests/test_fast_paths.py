@@ -163,7 +163,7 @@ def test_long_chain_runs_and_frees_without_recursion():
 # Heavy libraries that plain commands must never pay for (each is imported only on the path
 # that uses it): the parser generator, special functions, columnar I/O, plotting, clusters,
 # and the terminal renderer, which only a terminal needs.
-DENIED = "lark interegular scipy polars pyarrow matplotlib plotext dask distributed rich"
+DENIED = "lark interegular scipy polars pyarrow msgspec matplotlib plotext dask distributed rich"
 
 
 @pytest.mark.parametrize(

@@ -20,6 +20,7 @@ from . import many, parts, storage
 from .job import (
     DELIMITERS,
     EXTENSIONS,
+    FAST_EXTRA,
     FORMATS,
     BatchError,
     BatchOptions,
@@ -27,7 +28,7 @@ from .job import (
     Progress,
     format_for,
 )
-from .points import points
+from .points import parquet_points, points
 from .records import records
 from .rows import compile_within
 
@@ -55,11 +56,15 @@ def run(
     options: BatchOptions,
     progress: Progress | None = None,
 ) -> BatchStats:
-    """Evaluate every record of the binary stream `source`, writing to the text stream `sink`."""
+    """Evaluate every record of the binary stream `source`, writing to `sink`: a text stream,
+    or a binary one for Parquet. One input, one output: the unit a run over many files (one
+    process or many) repeats."""
     check_formats(input_format, output_format, options.expr is not None)
     stats = BatchStats()
     if input_format == "jsonl":
         records(source, sink, options, stats, progress)
+    elif input_format == "parquet":
+        parquet_points(source, sink, output_format, options, stats, progress)
     else:
         points(source, sink, DELIMITERS[input_format], output_format, options, stats, progress)
     return stats
@@ -78,9 +83,10 @@ def run_path(
     check_formats(input_format, output_format, options.expr is not None)
     if storage.same_place(input_path, output_path):
         raise BatchError(f"the output {output_path} is the input file: give -o another file")
+    binary = output_format == "parquet"
     with (
         storage.open_input(input_path) as source,
-        storage.output(output_path, source, whole=True) as sink,
+        storage.output(output_path, source, whole=True, binary=binary) as sink,
     ):
         return run(source, sink, input_format, output_format, options, progress)
 
@@ -91,8 +97,19 @@ def check_formats(input_format: str, output_format: str, expr: bool) -> None:
         raise BatchError(f"unknown format: choose from {', '.join(FORMATS)}")
     if input_format == "jsonl" and output_format != "jsonl":
         raise BatchError("JSON Lines input can only be written as JSON Lines (jsonl)")
+    if input_format == "parquet" and output_format != "parquet":
+        raise BatchError(
+            "Parquet input can only be written as Parquet (--output-format parquet, or -o "
+            "FILE.parquet)"
+        )
     if input_format != "jsonl" and not expr:
         raise BatchError(
-            f"{input_format.upper()} input is a table of points: give the expression "
-            "with --expr (records with their own expressions are JSON Lines)"
+            f"{input_format.upper() if input_format != 'parquet' else 'Parquet'} input is a "
+            "table of points: give the expression with --expr (records with their own "
+            "expressions are JSON Lines)"
         )
+    if "parquet" in (input_format, output_format):
+        try:
+            import pyarrow.parquet  # noqa: F401
+        except ImportError:
+            raise BatchError(f"Parquet needs pyarrow, not installed: {FAST_EXTRA}") from None

@@ -16,6 +16,7 @@ redirected to the input), is refused before anything is read or written. Devices
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import errno
 import io
@@ -25,7 +26,7 @@ import sys
 import tempfile
 import threading
 
-from ..output import OutputFailed
+from ..output import OutputFailed, is_terminal
 from .job import BatchError
 
 
@@ -58,8 +59,9 @@ def identity(stream) -> tuple[int, int] | None:
 class Output:
     """A context manager giving the text stream to write, and putting the file in place."""
 
-    def __init__(self, path: str | None, source, whole: bool = False):
+    def __init__(self, path: str | None, source, binary: bool = False, whole: bool = False):
         self.path = path
+        self.binary = binary  # bytes (Parquet) rather than text
         self.whole = whole  # a run cut short leaves FILE as it was, never a prefix
         self.source = identity(source)
         self.temp: str | None = None  # the temporary file, renamed to `target` at the end
@@ -78,6 +80,12 @@ class Output:
                 )
             self.name = "standard output"
             self.stream = sys.stdout
+            if self.binary:
+                if is_terminal(sys.stdout):
+                    raise OutputError(
+                        "Parquet is not for a terminal: give -o FILE, or redirect standard output"
+                    )
+                self.stream = sys.stdout.buffer
             return _Sink(self)
         self.name = self.path
         if not self.path:
@@ -116,15 +124,17 @@ class Output:
             mode = stat.S_IMODE(info.st_mode) if info is not None else 0o666 & ~umask()
             with contextlib.suppress(OSError):
                 os.chmod(self.temp, mode)
-            self.stream = open(fd, "w", encoding="utf-8", newline="")  # noqa: SIM115
+            self.stream = self._open(fd, "w")
         except BaseException:  # Ctrl-C, even here, leaves nothing behind
             os.close(fd)
             os.unlink(self.temp)
             raise
         return _Sink(self)
 
-    def _open(self, path: str, mode: str):
+    def _open(self, path, mode: str):
         try:
+            if self.binary:
+                return open(path, mode + "b")  # noqa: SIM115
             return open(path, mode, encoding="utf-8", newline="")  # noqa: SIM115
         except OSError as exc:
             raise self._cannot(exc) from None
@@ -140,7 +150,7 @@ class Output:
     # -- closing ---------------------------------------------------------------------------
 
     def __exit__(self, kind, exc, tb) -> None:
-        if self.stream is None or self.stream is sys.stdout:
+        if self.stream is None or self.temp is None and self.path in (None, "-"):
             return
         if self.temp is None:  # written in place: a device, or a file opened late
             try:
@@ -189,6 +199,24 @@ class _Sink:
         except OSError as exc:
             raise output._failed(exc) from None
 
+    def write_utf8(self, data: bytes) -> None:
+        """Text already encoded as UTF-8: written as it is where the stream is UTF-8 (saving a
+        decoding and an encoding of every byte), else as text."""
+        output = self.output
+        if output.stream is None:  # lazy: the run has started
+            output.stream = output._open(output.target or output.path, "w")
+        stream = output.stream
+        if output.binary or not _takes_utf8(stream):
+            self.write(data.decode("utf-8"))
+            return
+        try:
+            stream.flush()
+            stream.buffer.write(data)
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            raise output._failed(exc) from None
+
     def flush(self) -> None:
         output = self.output
         if output.stream is None:
@@ -200,7 +228,22 @@ class _Sink:
         except OSError as exc:
             raise output._failed(exc) from None
         if output.temp is not None:
-            output.written = output.stream.buffer.tell()
+            stream = output.stream
+            output.written = (stream if output.binary else stream.buffer).tell()
+
+
+def _takes_utf8(stream) -> bool:
+    """Whether bytes of UTF-8 may go to the text stream's buffer as they are: its encoding is
+    UTF-8, strict, and it does not translate line ends."""
+    try:
+        return (
+            codecs.lookup(stream.encoding).name == "utf-8"
+            and stream.errors == "strict"
+            and os.linesep == "\n"
+            and stream.buffer is not None
+        )
+    except (AttributeError, LookupError, TypeError, ValueError):
+        return False
 
 
 _UMASK_LOCK = threading.Lock()

@@ -17,7 +17,10 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
+
 from ..diagnostics import label
+from .rows import Rows, derivative_column
 
 COLUMNS = ("value", "error")  # and the derivative columns between them
 GRAD_PREFIX = "grad_"
@@ -43,27 +46,37 @@ def output_columns(labels: list[tuple[str, tuple[str, ...]]]) -> list[str]:
     return [COLUMNS[0], *(name for name, _ in labels), COLUMNS[1]]
 
 
+def result_columns(rows: Rows, labels: list[tuple[str, tuple[str, ...]]]) -> list[np.ndarray]:
+    """The numbers of the columns output_columns names, error aside, in the same order."""
+    return [rows.value, *(derivative_column(rows, path) for _, path in labels)]
+
+
 def is_output_column(name: str) -> bool:
     return name in COLUMNS or name.startswith(GRAD_PREFIX) or bool(_DERIVATIVE.match(name))
 
 
-def header_problem(header: list[str], variables: tuple[str, ...], output_format: str):
-    """Why the header's names cannot be used with this output format, or None."""
+def header_problem(
+    header: list[str],
+    variables: tuple[str, ...],
+    output_format: str,
+    what: str = "the header (line 1)",
+):
+    """Why the header's names (`what` holds them) cannot be used with this output format."""
     seen: set[str] = set()
     for name in header:
         if name in seen:
-            return f"the header names column {name!r} twice"
+            return f"{what.split(' (')[0]} names column {name!r} twice"
         seen.add(name)
     for name in header:
         if output_format == "jsonl":
             if name in RESERVED_KEYS and name not in variables:  # a variable goes to inputs
                 return (
-                    f"column {name!r} of the header (line 1) has the name of an output field "
+                    f"column {name!r} of {what} has the name of an output field "
                     f"({', '.join(RECORD_KEYS)}): rename it"
                 )
         elif is_output_column(name):
             return (
-                f"column {name!r} of the header (line 1) has the name of an output column "
+                f"column {name!r} of {what} has the name of an output column "
                 f"({_SHOWN_COLUMNS}): rename it"
             )
     return None

@@ -34,7 +34,7 @@ from . import storage
 from .job import BatchError, BatchOptions, format_for
 
 MANIFEST = "_dezero_manifest.json"
-SUFFIXES = {"csv": ".csv", "tsv": ".tsv", "jsonl": ".jsonl"}
+SUFFIXES = {"csv": ".csv", "tsv": ".tsv", "jsonl": ".jsonl", "parquet": ".parquet"}
 MAX_WARNINGS = 20  # kept per part, as a single run shows at most this many
 
 # Test-only fault injection (tests/test_batch_many.py, tests/test_batch_dask.py): with

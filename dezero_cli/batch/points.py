@@ -2,77 +2,195 @@
 
 A block of rows becomes one array per variable, one graph and one backward pass; the rows are
 written back in order, each bad row with an error naming its line.
+
+Two paths read and write a block, with the same result byte for byte: the native one
+(native.py, polars), for a block it can read exactly as this module does, and this module's
+own, line by line in Python, for any other block and wherever polars is not installed. The
+native path starts once the input is larger than one block (job.PATH_VARIABLE), so a small
+input never pays for importing polars.
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
-import math
 import operator
+import queue
+import threading
 from itertools import repeat
 
 import numpy as np
 
 from .. import api
-from ..errors import DezeroError
-from .job import DELIMITERS, BatchError
-from .names import column_labels, header_problem, output_columns
-from .rows import Guard, Rows, derivative_column, encode, row_record
+from .cells import cell, column
+from .job import DELIMITERS, FAST_EXTRA, BatchError, native_from_start
+from .names import column_labels, header_problem, output_columns, result_columns
+from .rows import Guard, encode, row_record
 from .streams import blocks, line_cap, split_lines
-
-
-def _is_number_text(texts: list[str]) -> bool:
-    """True when numpy's float conversion of `texts` accepts exactly what parse_value accepts.
-
-    Python's float() also takes `1_000`, `infinity` and non-ASCII digits; parse_value does not.
-    """
-    joined = "".join(texts)
-    return joined.isascii() and not any(c in joined for c in "_yY")
-
-
-_PLAIN_ZEROS = frozenset(["0", "0.0", "-0", "-0.0", "+0", "0.", ".0", "0.00", "0e0"])
-
-
-def _column(texts: list[str], name: str, line0: int, errors: dict[int, str]) -> np.ndarray:
-    """Parse one variable's cells to float64; a bad cell becomes an error for its row."""
-    col = None
-    if _is_number_text(texts):
-        try:
-            col = np.array(texts, dtype=np.float64)
-        except ValueError:
-            col = None
-    if col is not None:
-        # Read again as parse_value reads it: inf, or out of range like 1e400; and a zero not
-        # written as a plain zero, which may be an underflow like 1e-400.
-        suspects = np.flatnonzero(np.isinf(col)).tolist()
-        zeros = np.flatnonzero(col == 0.0).tolist()
-        if zeros:
-            suspects += [i for i in zeros if texts[i] not in _PLAIN_ZEROS]
-    else:
-        col, suspects = np.zeros(len(texts)), range(len(texts))
-    for i in suspects:
-        if i in errors:
-            continue
-        try:
-            value = api.parse_value(texts[i], name)
-        except DezeroError as exc:
-            errors[i] = f"line {line0 + i}: {exc.message}"
-            continue
-        if value.ndim:
-            errors[i] = f"line {line0 + i}: value of {name} must be one number, got {texts[i]!r}"
-        else:
-            col[i] = value
-    return col
-
-
-# Points mode --------------------------------------------------------------------------------
 
 
 def points(source, sink, delim, output_format, options, stats, progress) -> None:
     """Evaluate the table `source` at options.expr; write each row's results to `sink`."""
     program = options.expr
     cap = line_cap(options.limits)
+    header, header_text = read_header(source, cap, delim)
+    index = variable_columns(header, program, output_format)
+    labels = column_labels(api.select_wrt(program, options.wrt), options.order)
+    if output_format == "parquet":
+        from . import parquet
+
+        writer = _ParquetOutput(parquet.Writer(sink, parquet.text_schema(header, labels)), labels)
+    else:
+        same = DELIMITERS.get(output_format) == delim
+        writer = _Writer(sink, output_format, header, program, labels, same)
+        if output_format != "jsonl":
+            writer.write_header(header_text if same else None)
+    tables = text_tables(source, cap, delim, len(header), writer.delim, options)
+    with writer:
+        evaluate_tables(tables, writer, index, options, stats, progress, "line")
+
+
+def text_tables(source, cap, delim: str, ncols: int, out_delim, options):
+    """Each block of rows as a table, with the line number of its first row: the native
+    path's where it can take the block exactly, else read line by line (Lines)."""
+    native = native_choice(options.path, source, options.block_bytes)
+    return _text_tables(source, cap, delim, ncols, out_delim, options, native)
+
+
+def _text_tables(source, cap, delim, ncols, out_delim, options, native):
+    line0 = 2
+    read = 0
+    for block, long, _ in blocks(source, cap, options.block_bytes):
+        table = native.parse(block, long, ncols, delim, out_delim) if native else None
+        if table is None:
+            table = Lines(block, long, cap, delim, ncols, line0)
+        yield table, line0
+        line0 += table.n
+        read += len(block)
+        if native is None and read >= options.block_bytes:
+            # A block's worth has come from a pipe: from here on, worth importing polars.
+            native = native_module() or False
+
+
+def parquet_points(source, sink, output_format, options, stats, progress) -> None:
+    """Points mode over a Parquet file, written as Parquet: errors name rows, not lines."""
+    from . import parquet
+
+    stats.unit = "row"
+    program = options.expr
+    file = parquet.Input(source)
+    index = variable_columns(file.names, program, output_format, "the Parquet schema")
+    file.check_variables(index)
+    labels = column_labels(api.select_wrt(program, options.wrt), options.order)
+    writer = _ParquetOutput(parquet.Writer(sink, file.output_schema(labels)), labels)
+
+    def tables():
+        row0 = 1
+        for table in file.slices():
+            yield table, row0
+            row0 += table.n
+
+    with writer:
+        evaluate_tables(tables(), writer, index, options, stats, progress, "row")
+
+
+def evaluate_tables(tables, writer, index, options, stats, progress, where: str) -> None:
+    """Evaluate each table (a block or slice of rows, numbered from `first`), write it."""
+    program = options.expr
+    wrt = api.select_wrt(program, options.wrt)
+    guard = Guard(options.limits)
+    with Behind(writer.write_points) as behind:
+        for table, first in tables:
+            columns = {name: table.numbers(index[name], name, where, first) for name in index}
+            errors = table.errors
+            n, order = table.n, options.order
+            rows, good = evaluate(guard, program, columns, n, errors, wrt, order, first, where)
+            count = n
+            if options.fail_fast and errors:
+                count = min(errors) + 1
+            behind.put((table, rows, good, first, count, stats))
+            if _tally(stats, errors, first, count, progress, options.fail_fast):
+                return
+
+
+def _tally(stats, errors, first, count, progress, fail_fast) -> bool:
+    """Count a table's rows and failures; whether the run stops here (--fail-fast)."""
+    stats.records += count
+    stats.failed += sum(1 for i in errors if i < count)
+    if errors and not stats.first_error:
+        stats.first_error = first + min(errors)
+    if progress is not None:
+        progress(stats.records)
+    if fail_fast and errors:
+        stats.stopped = True
+        return True
+    return False
+
+
+class Behind:
+    """Writes each evaluated table on a thread of its own, in order, while the next is read and
+    evaluated: polars, numpy and the file system let go of the GIL, so the two go on at once
+    on two cores. One table at most waits; a failure to write (a full disk, a reader gone)
+    is raised in the run's own thread at the next table, or at the end."""
+
+    def __init__(self, write):
+        self.write = write
+        self.waiting: queue.Queue = queue.Queue(maxsize=1)
+        self.failure: BaseException | None = None
+        self.thread = threading.Thread(target=self._run, name="dezero batch writer", daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def put(self, item) -> None:
+        """Queue `item` (the arguments of one write); raise a failure of an earlier write."""
+        while not self._offer(item):
+            pass
+
+    def _offer(self, item) -> bool:
+        if self.failure is not None:
+            raise self.failure
+        if not self.thread.is_alive():
+            return True  # stopped: nothing more is written
+        try:
+            self.waiting.put(item, timeout=0.05)
+        except queue.Full:
+            return False
+        return True
+
+    def _run(self) -> None:
+        while True:
+            item = self.waiting.get()
+            if item is None:
+                return
+            try:
+                self.write(*item)
+            except BaseException as exc:  # noqa: BLE001 (raised again in the run's thread)
+                self.failure = exc
+                return
+
+    def __exit__(self, kind, exc, tb) -> None:
+        if kind is not None:  # cut short: the table taken is written whole, no other
+            with contextlib.suppress(queue.Empty):
+                self.waiting.get_nowait()
+        while self.thread.is_alive() and not self._offer_end():
+            pass
+        self.thread.join()
+        if kind is None and self.failure is not None:
+            raise self.failure
+
+    def _offer_end(self) -> bool:
+        try:
+            self.waiting.put(None, timeout=0.05)
+        except queue.Full:
+            return False
+        return True
+
+
+def read_header(source, cap: int | None, delim: str) -> tuple[list[str], str]:
+    """The header line's names (stripped) and its text; BatchError when it cannot be used."""
     header_raw = source.readline(-1 if cap is None else cap + 1)
     if cap is not None and len(header_raw) > cap and not header_raw.endswith(b"\n"):
         raise BatchError(f"the header line (line 1) is longer than {cap} bytes")
@@ -87,46 +205,69 @@ def points(source, sink, delim, output_format, options, stats, progress) -> None
     except csv.Error as exc:  # a stray carriage return or NUL, say
         why = str(exc).split(" - ")[0]  # without csv's advice about universal-newline mode
         raise BatchError(f"the header line (line 1) is not valid CSV: {why}") from None
-    problem = header_problem(header, program.variables, output_format)
+    return header, header_text
+
+
+def variable_columns(
+    header: list[str], program, output_format: str, what: str = "the header (line 1)"
+) -> dict[str, int]:
+    """Where each variable's column is; BatchError for a header that cannot be used."""
+    problem = header_problem(header, program.variables, output_format, what)
     if problem:
         raise BatchError(problem)
     index = {name: j for j, name in enumerate(header)}
     missing = [name for name in program.variables if name not in index]
     if missing:
         raise BatchError(
-            f"no column for variable {missing[0]!r}: the header (line 1) has "
+            f"no column for variable {missing[0]!r}: {what} has "
             + ", ".join(repr(h) for h in header)
         )
-    wrt = api.select_wrt(program, options.wrt)
-    out_delim = DELIMITERS.get(output_format)
-    labels = column_labels(wrt, options.order)
-    writer = _Writer(sink, output_format, header, program, labels, options.fail_fast)
-    if output_format != "jsonl":
-        writer.write_header(header_text if out_delim == delim else None)
-    same = out_delim == delim
-    guard = Guard(options.limits)
-    line0 = 2
-    for block, long, _ in blocks(source, cap, options.block_bytes):
-        lines, bad = split_lines(block, long, cap)
-        n = len(lines)
-        errors: dict[int, str] = {i: f"line {line0 + i}: {why}" for i, why in bad.items()}
-        cells = _split(lines, delim, len(header), block, errors, line0)
-        columns = {
-            name: _column(cells[index[name]], name, line0, errors) for name in program.variables
-        }
-        rows, good = _evaluate(guard, program, columns, n, errors, wrt, options.order, line0)
-        text = lines if same else None
-        count = writer.write_points(text, cells, rows, good, errors, line0, n, stats)
-        stats.records += count
-        stats.failed += sum(1 for i in errors if i < count)
-        if errors and not stats.first_error:
-            stats.first_error = line0 + min(errors)
-        if progress is not None:
-            progress(stats.records)
-        if options.fail_fast and errors:
-            stats.stopped = True
-            return
-        line0 += n
+    return {name: index[name] for name in program.variables}
+
+
+def native_choice(path: str, source, block_bytes: int):
+    """native.py for a table read the native way from the start; False never; None: not yet
+    (job.native_from_start)."""
+    start = native_from_start(path, source, block_bytes)
+    if not start:
+        return start
+    module = native_module()
+    if module is None and path == "native":
+        raise BatchError(f"the native path needs polars: {FAST_EXTRA}")
+    return module or False
+
+
+def native_module():
+    """native.py, or None where polars is not installed."""
+    try:
+        from . import native
+    except ImportError:
+        return None
+    return native
+
+
+# The Python path ------------------------------------------------------------------------------
+
+
+class Lines:
+    """A block of rows read line by line: its lines, its cells column by column, the errors
+    of its rows (a line that is not UTF-8, too long, blank, with too few or many fields)."""
+
+    def __init__(self, block: bytes, long: list[int], cap, delim: str, ncols: int, line0: int):
+        self.lines, bad = split_lines(block, long, cap)
+        self.n = len(self.lines)
+        self.errors: dict[int, str] = {i: f"line {line0 + i}: {why}" for i, why in bad.items()}
+        self.columns = _split(self.lines, delim, ncols, block, self.errors, line0)
+
+    def numbers(self, j: int, name: str, where: str, first: int) -> np.ndarray:
+        return column(self.columns[j], name, first, self.errors)
+
+    def cells(self) -> list[list[str]]:
+        return self.columns
+
+    def inputs(self, count: int) -> list[list[str]]:
+        """The first `count` rows' cells, column by column (for Parquet)."""
+        return [c[:count] for c in self.columns]
 
 
 def _split(lines, delim, ncols, block, errors, line0) -> list[list[str]]:
@@ -155,39 +296,95 @@ def _split(lines, delim, ncols, block, errors, line0) -> list[list[str]]:
     return columns
 
 
-def _evaluate(guard, program, columns, n, errors, wrt, order, line0):
+def evaluate(guard, program, columns, n, errors, wrt, order, line0, where="line"):
     """Evaluate the rows without errors, and say which rows those are (None: all).
 
     Rows that meet a limit become errors too.
     """
     good = None
     if errors:
-        good = np.setdiff1d(np.arange(n), np.fromiter(errors, dtype=np.intp))
+        keep = np.ones(n, dtype=bool)  # not np.setdiff1d: numpy 2 hashes, 10 ms a block
+        keep[np.fromiter(errors, dtype=np.intp, count=len(errors))] = False
+        good = np.flatnonzero(keep)
         if not good.size:
             return None, good
         columns = {name: col[good] for name, col in columns.items()}
     m = n if good is None else good.size
     rows, done = guard.rows(program, columns, m, wrt, order)
     if done < m:  # the rest met a limit
-        where = np.arange(n) if good is None else good
-        for i in where[done:].tolist():
-            errors[i] = f"line {line0 + i}: {guard.hopeless[program.text]}"
-        good = where[:done]
+        where_rows = np.arange(n) if good is None else good
+        for i in where_rows[done:].tolist():
+            errors[i] = f"{where} {line0 + i}: {guard.hopeless[program.text]}"
+        good = where_rows[:done]
     return rows, good
+
+
+def full_columns(rows, labels, good, n: int) -> list[np.ndarray]:
+    """Each result column over all `n` rows of a block, nan where a row has no result."""
+    width = 1 + len(labels)
+    if rows is None:
+        return [np.full(n, np.nan) for _ in range(width)]
+    arrays = result_columns(rows, labels)
+    if good is None:
+        return arrays
+    out = []
+    for a in arrays:
+        whole = np.full(n, np.nan)
+        whole[good] = a
+        out.append(whole)
+    return out
+
+
+def collect_warnings(rows, index, line0, stats, end=None) -> None:
+    """The warnings of the rows before `end` (a line number), with their line numbers."""
+    if rows is None:
+        return
+    for i, messages in sorted(rows.row_warnings.items()):
+        line = line0 + (i if index is None else int(index[i]))
+        if end is None or line < end:
+            stats.warnings.extend((line, message) for message in messages)
+
+
+class _ParquetOutput:
+    """parquet.Writer as points mode writes to it."""
+
+    delim = None
+
+    def __init__(self, writer, labels):
+        self.writer = writer
+        self.labels = labels
+
+    def __enter__(self):
+        self.writer.__enter__()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.writer.__exit__(*exc)
+
+    def write_points(self, table, rows, good, first, count, stats) -> None:
+        numbers = full_columns(rows, self.labels, good, table.n)
+        self.writer.write(table.inputs(count), numbers, table.errors, count)
+        collect_warnings(rows, good, first, stats, first + count)
 
 
 class _Writer:
     """Writes one chunk of results at a time, in order, then flushes."""
 
-    def __init__(self, sink, fmt, header, program, labels, fail_fast):
+    def __init__(self, sink, fmt, header, program, labels, same: bool):
         self.sink = sink
-        self.fail_fast = fail_fast
+        self.same = same  # the input's format: a good row is its line, then its numbers
         self.fmt = fmt
         self.delim = DELIMITERS.get(fmt)
         self.header = header
         self.program = program
         self.labels = labels
         self.csv = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        pass
 
     def write_header(self, same_text: str | None) -> None:
         names = output_columns(self.labels)
@@ -202,89 +399,83 @@ class _Writer:
             self.csv = csv.writer(self.sink, delimiter=self.delim, lineterminator="\n")
         self.csv.writerow(cells)
 
-    def _matrix(self, rows: Rows) -> np.ndarray:
-        cols = [rows.value, *(derivative_column(rows, path) for _, path in self.labels)]
-        return np.column_stack(cols)
-
-    def write_points(self, lines, cells, rows, good, errors, line0, n, stats) -> int:
-        """Write rows 0..n-1 of a chunk (stopping after the first error with fail-fast).
+    def write_points(self, table, rows, good, line0, count, stats) -> None:
+        """Write rows 0..count-1 of a block, then flush.
 
         `rows` holds the results of the rows listed in `good` (None: every row).
         """
         if self.fmt == "jsonl":
-            count = self._points_jsonl(cells, rows, good, errors, n)
-        elif lines is not None and not errors:
-            count = self._points_fast(lines, rows, line0, stats)
+            self._points_jsonl(table.cells(), rows, good, table.errors, table.n, count)
+        elif not isinstance(table, Lines):  # the native path's
+            numbers = full_columns(rows, self.labels, good, table.n)
+            write_utf8(self.sink, table.text(numbers, self.delim, count))
+            collect_warnings(rows, good, line0, stats, line0 + count)
         else:
-            count = self._points_slow(lines, cells, rows, good, errors, line0, n, stats)
+            lines = table.lines if self.same else None
+            if lines is not None and not table.errors:
+                self._points_fast(lines, rows, line0, stats)
+            else:
+                self._points_slow(lines, table, rows, good, count)
+                collect_warnings(rows, good, line0, stats, line0 + count)
         self.sink.flush()
-        return count
 
-    def _points_fast(self, lines, rows, line0, stats) -> int:
+    def _points_fast(self, lines, rows, line0, stats) -> None:
         """Whole chunk good and in the input's format: the input line, then the numbers.
 
         The numbers go through one `repr` of a nested list (shortest round-trip text, done in C)
         and a few string replaces, rather than a Python-level repr per number.
         """
         d = self.delim
-        matrix = self._matrix(rows)
+        matrix = np.column_stack(result_columns(rows, self.labels))
         text = repr(matrix.tolist())[2:-2].replace(", ", d).replace("]" + d + "[", d + "\n" + d)
         cells = (d + text + d).split("\n")
         finite = np.isfinite(matrix)
         if not finite.all():
             for i in np.flatnonzero(~finite.all(axis=1)).tolist():
-                cells[i] = d + d.join(_cell(x) for x in matrix[i].tolist()) + d
-            self._collect_warnings(rows, None, line0, stats)
+                cells[i] = d + d.join(cell(x) for x in matrix[i].tolist()) + d
+            collect_warnings(rows, None, line0, stats)
         self.sink.write("\n".join(map(operator.add, lines, cells)))
         self.sink.write("\n")
-        return len(lines)
 
-    def _points_slow(self, lines, cells, rows, good, errors, line0, n, stats) -> int:
-        matrix = self._matrix(rows) if rows is not None else None
-        where = _positions(good, n)
+    def _points_slow(self, lines, table, rows, good, count) -> None:
+        cells, errors = table.columns, table.errors
+        matrix = np.column_stack(result_columns(rows, self.labels)) if rows is not None else None
+        where = _positions(good, table.n)
         width = 1 + len(self.labels)
-        for i in range(n):
+        for i in range(count):
             if i in errors:
                 numbers, error = [""] * width, errors[i]
             else:
-                numbers, error = [_cell(x) for x in matrix[where[i]].tolist()], ""
+                numbers, error = [cell(x) for x in matrix[where[i]].tolist()], ""
             if lines is not None and i not in errors and '"' not in lines[i]:
                 d = self.delim
                 self.sink.write(lines[i] + d + d.join(numbers) + d + "\n")
             else:
                 self._csv_row([*(c[i] for c in cells), *numbers, error])
-            if error and self.fail_fast:
-                n = i + 1
-                break
-        if rows is not None:
-            self._collect_warnings(rows, good, line0, stats, line0 + n)
-        return n
 
-    def _collect_warnings(self, rows, index, line0, stats, end=None) -> None:
-        for i, messages in sorted(rows.row_warnings.items()):
-            line = line0 + (i if index is None else int(index[i]))
-            if end is None or line < end:
-                stats.warnings.extend((line, message) for message in messages)
-
-    def _points_jsonl(self, cells, rows, good, errors, n) -> int:
+    def _points_jsonl(self, cells, rows, good, errors, n, count) -> None:
         where = _positions(good, n)
         passed = [j for j, name in enumerate(self.header) if name not in self.program.variables]
         out = []
-        count = n
-        for i in range(n):
+        for i in range(count):
             if i in errors:  # every cell as text, so nothing is lost
                 record = {name: cells[j][i] for j, name in enumerate(self.header)}
                 record.update(expr=self.program.text, error=errors[i])
                 out.append(json.dumps(record))
-                if self.fail_fast:
-                    count = i + 1
-                    break
                 continue
             record = {self.header[j]: cells[j][i] for j in passed}
             record.update(row_record(rows, where[i]))
             out.append(encode(record))
         self.sink.write("\n".join(out) + "\n")
-        return count
+
+
+def write_utf8(sink, data: bytes) -> None:
+    """UTF-8 text to the text stream `sink`: as bytes, where it takes them (files.Output)."""
+    write = getattr(sink, "write_utf8", None)
+    if write is not None:
+        write(data)
+    else:
+        sink.write(data.decode("utf-8"))
 
 
 def _positions(good: np.ndarray | None, n: int) -> np.ndarray:
@@ -294,7 +485,3 @@ def _positions(good: np.ndarray | None, n: int) -> np.ndarray:
     where = np.full(n, -1)
     where[good] = np.arange(good.size)
     return where
-
-
-def _cell(x: float) -> str:
-    return repr(x) if math.isfinite(x) else ""

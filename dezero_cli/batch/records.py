@@ -17,7 +17,9 @@ from ..api import Program
 from ..errors import DezeroError, ExpressionSyntaxError
 from ..limits import Limits, enforce
 from ..values import literal_problem
-from .jsonlines import Duplicate, RawNumber, RecordError, dumps, load
+from .cells import msgspec_encoder, number_texts
+from .job import native_from_start
+from .jsonlines import Duplicate, RawNumber, RecordError, dumps, fast_loader, load
 from .names import RESERVED_KEYS, record_problem
 from .rows import Guard, Rows, compile_within, remember, row_record
 from .streams import blocks, line_cap, split_lines
@@ -34,15 +36,23 @@ def records(source, sink, options, stats, progress) -> None:
     before.
     """
     memo = _Memo(options.limits)
+    if native_from_start(options.path, source, options.block_bytes):
+        memo.speed_up()
+    read = 0
     window = _Window(1)
     for item in _lines(source, memo.cap, options.block_bytes):
+        if type(item) is int:  # the size of a block read
+            read += item
+            if memo.encode is None and read >= options.block_bytes and options.path == "auto":
+                memo.speed_up()  # a block's worth has come from a pipe
+            continue
         if item is not _PAUSE:
             window.add(item, options, memo)
             if (
                 len(window.out) < options.record_window
                 and window.size < options.window_bytes
                 and not (options.fail_fast and window.failed)
-                and not window.due(options.window_seconds)
+                and not window.due(options.window_seconds, perf_counter())
             ):
                 continue
         elif not window.out:
@@ -58,13 +68,15 @@ _PAUSE = object()  # a pipe has nothing more waiting: write what is done
 
 
 def _lines(source, cap, size):
-    """Each line's text (or the RecordError of a line that cannot be read), and _PAUSE."""
+    """Each line's text (or the RecordError of a line that cannot be read), _PAUSE, and
+    before a block's lines the block's size in bytes."""
     first = True
     for block, long, more in blocks(source, cap, size):
         lines, bad = split_lines(block, long, cap)
         if first and lines and lines[0].startswith("\ufeff"):  # a byte order mark, as CSV has
             lines[0] = lines[0][1:]
         first = False
+        yield len(block)
         if bad:
             yield from (RecordError(bad[i]) if i in bad else line for i, line in enumerate(lines))
         else:
@@ -78,9 +90,10 @@ class _Group:
     """Records of one window that share an expression."""
 
     program: Program
+    skip: frozenset  # the fields of a record that are not its own (_skipped)
     index: list[int] = field(default_factory=list)
     values: list[list[float]] = field(default_factory=list)
-    passed: list[dict] = field(default_factory=list)
+    heads: list[str] = field(default_factory=list)  # each record's own fields, as JSON text
     objs: list[dict] = field(default_factory=list)  # the records, for their error records
 
 
@@ -89,9 +102,17 @@ class _Memo:
     and the guard that holds the limits."""
 
     def __init__(self, limits: Limits):
+        self.load = load  # JSON text to a value, or the RecordError of a line
+        self.encode = None  # msgspec's encoder, once the input is large enough to want it
         self.programs: dict[str, Program | DezeroError] = {}
+        self.skip: dict[str, frozenset] = {}  # by expression: the fields not passed through
         self.guard = Guard(limits)
         self.cap = line_cap(limits)
+
+    def speed_up(self) -> None:
+        """Read and write JSON with msgspec from here on, where it is installed."""
+        self.load = fast_loader() or load
+        self.encode = msgspec_encoder() or False
 
 
 class _Window:
@@ -106,11 +127,11 @@ class _Window:
         self.shared = 0  # records that joined the group of an earlier one
         self.start = perf_counter()
 
-    def due(self, seconds: float) -> bool:
-        """Whether reading has taken long enough: `seconds`, or four times that while most
-        records share an expression with an earlier one (evaluating them together is what a
-        window is for; records that share nothing gain nothing from waiting)."""
-        elapsed = perf_counter() - self.start
+    def due(self, seconds: float, now: float) -> bool:
+        """Whether reading has taken long enough, at time `now`: `seconds`, or four times that
+        while most records share an expression with an earlier one (evaluating them together
+        is what a window is for; records that share nothing gain nothing from waiting)."""
+        elapsed = now - self.start
         if elapsed < seconds:
             return False
         return elapsed >= 4 * seconds or 4 * self.shared < 3 * len(self.out)
@@ -121,26 +142,34 @@ class _Window:
         self.out.append("")
         if type(item) is str:
             self.size += len(item) + 1
-            obj = load(item)
+            obj = memo.load(item)
         else:  # the RecordError of a line that cannot be read
             obj = item
         try:
-            if isinstance(obj, RecordError):
-                raise obj
-            if not isinstance(obj, dict):
-                raise RecordError("a record must be a JSON object")
-            program = options.expr or _program(obj.get("expr"), memo)
-            passed = _passed(obj, program, options.expr is None)
+            if type(obj) is not dict:
+                if isinstance(obj, RecordError):
+                    raise obj
+                if not isinstance(obj, dict):
+                    raise RecordError("a record must be a JSON object")
+            program = options.expr
+            if program is None:
+                expr = obj.get("expr")
+                program = memo.programs.get(expr) if type(expr) is str else None
+                if type(program) is not Program:  # not read yet, or an error
+                    program = _program(expr, memo)
+            skip = memo.skip.get(program.text)
+            if skip is None:
+                skip = _skipped(program, options.expr is None)
+                remember(memo.skip, program.text, skip)
+            passed = {key: v for key, v in obj.items() if key not in skip}
             if not RESERVED_KEYS.isdisjoint(passed):
                 raise RecordError(record_problem(passed))
-            values = []
+            values = [obj.get(name, _MISSING) for name in program.variables]
             vector = False
-            for name in program.variables:
-                v = obj.get(name, _MISSING)
+            for k, v in enumerate(values):
                 if type(v) is not float:  # not a plain number (a float is always finite here)
-                    v = _json_value(v, name)
+                    v = values[k] = _json_value(v, program.variables[k])
                     vector = vector or type(v) is not float
-                values.append(v)
             if vector:
                 # Vector values: an evaluation of its own, exactly as `dezero grad` does it.
                 with enforce(options.limits):
@@ -151,12 +180,12 @@ class _Window:
             return
         group = self.groups.get(program.text)
         if group is None:
-            group = self.groups[program.text] = _Group(program)
+            group = self.groups[program.text] = _Group(program, skip)
         else:
             self.shared += 1
         group.index.append(i)
         group.values.append(values)
-        group.passed.append(passed)
+        group.heads.append(dumps(passed)[:-1] + ", " if passed else "{")
         group.objs.append(obj)
 
     def _fail(self, i: int, exc, obj) -> None:
@@ -183,7 +212,8 @@ class _Window:
                     self._fail(i, exc, obj)
                 if not done:
                     continue
-            for i, text in zip(group.index, _render_group(group, rows, wrt, options.order)):
+            texts = _render_group(group, rows, wrt, options.order, memo.encode or None)
+            for i, text in zip(group.index, texts):
                 out[i] = text
         n = count = len(out)
         failed = self.failed
@@ -225,13 +255,10 @@ def _program(expr, memo: _Memo) -> Program:
     return program
 
 
-def _passed(obj: dict, program: Program, own_expr: bool) -> dict:
-    """The record's fields that are written back as they came: not its variables, nor its
+def _skipped(program: Program, own_expr: bool) -> frozenset:
+    """The fields of a record that are not written back as they came: its variables, and its
     `expr` in records mode (with --expr, a record's own `expr` is passed, and clashes)."""
-    variables = program.variables
-    if own_expr:
-        return {key: v for key, v in obj.items() if key != "expr" and key not in variables}
-    return {key: v for key, v in obj.items() if key not in variables}
+    return frozenset((*program.variables, "expr") if own_expr else program.variables)
 
 
 def _json_value(v, name: str):
@@ -267,7 +294,7 @@ def _raw_number(v: RawNumber, name: str) -> float:
     raise RecordError(f"value of {name} is too small for float64 (it would become 0)")
 
 
-def _render_group(group: _Group, rows: Rows, wrt, order: int) -> list[str]:
+def _render_group(group: _Group, rows: Rows, wrt, order: int, encode=None) -> list[str]:
     """Each record of the group as JSON text, as `render.result_record` would give it.
 
     Rows whose numbers are all finite fill one text template (repr is what json uses for
@@ -287,16 +314,17 @@ def _render_group(group: _Group, rows: Rows, wrt, order: int) -> list[str]:
     fast = np.isfinite(matrix).all(axis=1)
     for k in rows.row_warnings:
         fast[k] = False
-    out: list[str] = []
     if order > 1:
         fast[:] = False
-    for k, numbers in enumerate(matrix.tolist()):
-        passed = group.passed[k]
-        if fast[k]:
-            head = dumps(passed)[:-1] + ", " if passed else "{"
-            out.append(head + template % tuple(map(repr, numbers)))
+    texts = number_texts(matrix, encode) if fast.any() else []
+    width = matrix.shape[1]
+    out: list[str] = []
+    for k, (head, plain) in enumerate(zip(group.heads, fast.tolist())):
+        if plain:
+            out.append(head + template % tuple(texts[k * width : (k + 1) * width]))
         else:
-            record = dict(passed)
+            skip = group.skip
+            record = {key: v for key, v in group.objs[k].items() if key not in skip}
             record.update(row_record(rows, k))
             out.append(dumps(record))
     return out

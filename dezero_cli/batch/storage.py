@@ -60,20 +60,21 @@ def open_input(path: str):
 
 
 @contextlib.contextmanager
-def output(path: str, source, whole: bool = False):
-    """The text stream to write `path` (a context manager), put in place at the end.
+def output(path: str, source, whole: bool = False, binary: bool = False):
+    """The stream to write `path` (a context manager; `binary` for Parquet), put in place at
+    the end.
 
     A local path is files.Output's (`whole`: a run cut short leaves nothing, never a prefix);
     a URL is always whole: staged in a local temporary file, then sent in one put.
     """
     if not is_url(path):
-        with files.Output(local(path), source, whole=whole) as sink:
+        with files.Output(local(path), source, binary=binary, whole=whole) as sink:
             yield sink
         return
     fs, where = filesystem(path)
     with tempfile.TemporaryDirectory(prefix="dezero-") as folder:
         staged = os.path.join(folder, posixpath.basename(where.rstrip("/")) or "output")
-        with files.Output(staged, None, whole=True) as sink:
+        with files.Output(staged, None, binary=binary, whole=True) as sink:
             yield sink
         try:
             fs.put_file(staged, where)
