@@ -82,6 +82,37 @@ def test_eight_csv_parts_with_bad_rows_as_in_one_process(cluster, dezero, dezero
     assert sorted(os.listdir(out)) == [MANIFEST, *sorted(expected)]
 
 
+@pytest.mark.requires_module("pyarrow", extra="fast")
+def test_eight_parquet_parts_as_in_one_process(cluster, dezero, dezero_process, tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    folder = tmp_path / "data"
+    folder.mkdir()
+    for k in range(8):
+        x = [k + i / 100 for i in range(2_000)]
+        y = [None if (k, i) == (3, 5) else (i % 13) - 6.25 for i in range(2_000)]
+        table = pa.table({"id": [f"r{k}-{i}" for i in range(2_000)], "x": x, "y": y})
+        pq.write_table(table, folder / f"p{k}.parquet", row_group_size=500)
+    sources = sorted(folder.iterdir())
+    expected = single_runs(dezero, sources, tmp_path / "single", "--expr", EXPR)
+    out = tmp_path / "out"
+    outcome = dezero_process(
+        "batch", "--expr", EXPR, str(folder), "-o", str(out),
+        "--scheduler", cluster.scheduler_address,
+    )  # fmt: skip
+    assert outcome == (
+        1,
+        "",
+        "error: 1 of 16000 records failed in 1 of 8 parts, the first in p3.parquet row 6 "
+        "(see the error field)\n",
+    )
+    assert outputs(out) == expected
+    assert pq.read_table(out / "p3.parquet").column("error")[5].as_py() == (
+        "row 6: no value for variable 'y'"
+    )
+
+
 def test_a_worker_killed_in_the_middle_of_a_part_loses_nothing(
     cluster, dezero, dezero_process, tmp_path
 ):

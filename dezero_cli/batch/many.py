@@ -88,7 +88,7 @@ def report(outcome: Outcome, seconds: float) -> int:
     first = outcome.first_failure()
     if first is not None:
         failing = sum(1 for r in outcome.results.values() if r.get("failed"))
-        where = f"{first['name']} line {first['first_error']}"
+        where = f"{first['name']} {first.get('unit', 'line')} {first['first_error']}"
         if first.get("stopped"):
             tell(f"error: stopped at the first bad record, {where}")
         else:

@@ -183,6 +183,7 @@ def run_part(part: Part, job: Job) -> dict:
         records=stats.records,
         failed=stats.failed,
         first_error=stats.first_error,
+        unit=stats.unit,
         stopped=stats.stopped,
         warnings=stats.warnings[:MAX_WARNINGS],
         more_warnings=max(len(stats.warnings) - MAX_WARNINGS, 0),
