@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 import sysconfig
@@ -161,10 +162,13 @@ def test_time_limits_hold_per_record_in_worker_threads(cluster, dezero, dezero_p
     assert second["error"] == "line 2: stopped after the time limit of 0.05 s (--timeout)"
 
 
-def test_an_unreachable_scheduler_is_one_line_within_the_timeout(dezero_process, tmp_path):
+def test_an_unreachable_scheduler_is_one_line_within_the_timeout(dezero, tmp_path):
+    # In this process, where Dask is imported already: the time is the connection's alone.
+    import distributed  # noqa: F401
+
     write_parts(tmp_path / "data", count=1, rows=3)
     started = time.monotonic()
-    outcome = dezero_process(
+    outcome = dezero(
         "batch", "--expr", "x", str(tmp_path / "data"), "-o", str(tmp_path / "out"),
         "--scheduler", "tcp://127.0.0.1:9", "--connect-timeout", "2",
     )  # fmt: skip
@@ -175,7 +179,7 @@ def test_an_unreachable_scheduler_is_one_line_within_the_timeout(dezero_process,
         "error: cannot reach the Dask scheduler at tcp://127.0.0.1:9 within 2 s "
         "(--connect-timeout)\n",
     )
-    assert took < 2 + 10  # the timeout, and this process's start-up on a busy machine
+    assert 2 <= took < 2 + 3  # the timeout, and a little for a busy machine
     assert not (tmp_path / "out").exists()
 
 
@@ -254,3 +258,46 @@ def test_the_map_partitions_recipe_gives_the_same_numbers(cluster, dezero, tmp_p
         assert found[name].tolist() == pytest.approx(written[name].tolist(), nan_ok=True, rel=0)
     assert found["error"].tolist()[7] == "value of y is not a number: 'abc'"
     assert written["error"].tolist()[7] == "line 9: value of y is not a number: 'abc'"
+
+
+def test_a_worker_with_another_version_is_one_line(cluster, dezero, tmp_path, monkeypatch):
+    # This process says it is another version than the workers' (which are this tree's).
+    monkeypatch.setattr("dezero_cli.batch.cluster.version", lambda: "9.9.9")
+    write_parts(tmp_path / "data", count=1, rows=3)
+    outcome = dezero(
+        "batch", "--expr", "x", str(tmp_path / "data"), "-o", str(tmp_path / "out"),
+        "--scheduler", cluster.scheduler_address,
+    )  # fmt: skip
+    assert (outcome.code, outcome.stdout) == (2, "")
+    assert re.fullmatch(
+        r"error: the Dask worker tcp://127\.0\.0\.1:\d+ has dezero-cli 0\.1\.0, this is 9\.9\.9: "
+        r"install the same version where the workers run\n",
+        outcome.stderr,
+    ), outcome.stderr
+
+
+def test_ctrl_c_leaves_whole_parts_and_resume_finishes(cluster, dezero, dezero_process, tmp_path):
+    sources = write_parts(tmp_path / "data", count=8, rows=100_000)
+    expected = single_runs(dezero, sources, tmp_path / "single", "--expr", EXPR)
+    out = tmp_path / "out"
+    args = ["batch", "--expr", EXPR, str(tmp_path / "data"), "-o", str(out)]
+    proc = dezero_process.start(
+        *args, "--scheduler", cluster.scheduler_address,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    deadline = time.monotonic() + 120
+    while not (out / "p0.csv").exists() and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.01)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert (proc.returncode, err) == (130, b"error: interrupted\n")
+    # Tasks already running finish on their workers and put their part in place, whole; give
+    # them time, then every part there is whole.
+    time.sleep(3)
+    found = outputs(out)
+    assert all(found[name] == expected[name] for name in found)
+    assert len(json.loads((out / MANIFEST).read_text())["parts"]) < 8  # the run was cut short
+    outcome = dezero_process(*args, "--resume", "--scheduler", cluster.scheduler_address)
+    assert outcome == (0, "", "")
+    assert outputs(out) == expected
+    assert sorted(os.listdir(out)) == [MANIFEST, *sorted(expected)]
