@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import filecmp
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -53,10 +54,20 @@ def write_parts(folder: str, parts: int, rows: int, seed: int = 0) -> list[str]:
     return paths
 
 
+CPU: dict[str, list[float]] = {}  # CPU seconds (user + system) of the last runs, by variant
+_cpu = [0.0]
+
+
 def run(cmd: list[str]) -> float:
+    """Wall seconds of a process; its CPU seconds, with its children's (the workers), are
+    added to _cpu."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    return time.perf_counter() - start
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    _cpu[0] += (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall
 
 
 def fresh(path: str) -> str:
@@ -119,13 +130,20 @@ def main() -> None:
         times: dict[str, list[float]] = {name: [] for name in runs}
         for _ in range(args.repeat):
             for name, go in runs.items():
+                _cpu[0] = 0.0
                 times[name].append(go())
+                CPU.setdefault(name, []).append(_cpu[0])
             same_outputs(out)
         print(f"{args.parts} parts x {args.rows:,} rows = {total:,} rows, {os.cpu_count()} CPUs")
+        print(f"  load average before: {os.getloadavg()[0]:.2f} (other work on the machine)")
         median = {name: statistics.median(t) for name, t in times.items()}
         for name, seconds in median.items():
             spread = ", ".join(f"{t:.2f}" for t in times[name])
-            print(f"  {name:10} {seconds:7.2f} s  {total / seconds:12,.0f} rows/s  ({spread})")
+            cpu = statistics.median(CPU[name])
+            print(
+                f"  {name:10} {seconds:7.2f} s  {total / seconds:12,.0f} rows/s  ({spread}); "
+                f"CPU {cpu:.2f} s"
+            )
         print(f"  speed-up workers 2 / workers 1: {median['workers 1'] / median['workers 2']:.2f}")
         print(f"  workers 2 against the loop:     {median['loop'] / median['workers 2']:.2f}")
         print(f"  workers 2 against one process:  {median['one'] / median['workers 2']:.2f}")
