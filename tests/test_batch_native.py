@@ -144,11 +144,24 @@ def test_the_entry_point_gives_the_same_outcome_on_both_paths(name, args, dezero
     assert dezero(*argv, stdin=CORPUS[name], env={PATH_VARIABLE: "native"}) == want
 
 
-def test_a_line_longer_than_the_cap_is_read_past_on_both_paths(dezero):
-    # 64 MB of one line, over the 61 MB that the default --max-length allows.
-    data = CLEAN.encode() + b"r90," + b"7" * (64 << 20) + b",2\n" + b"r91,1,2\n"
+def test_lines_at_the_cap_and_over_it_on_both_paths(dezero):
+    # The default --max-length allows lines of 61,048,576 bytes: one that long is read (its
+    # 61 MB number is too large for float64), one byte more is read past.
+    cap = 61_048_576
+    at_cap = b"r90," + b"7" * (cap - 6) + b",2\n"
+    over = b"r91,2," + b"8" * (cap - 5) + b"\n"
+    data = CLEAN.encode() + at_cap + over + b"r92,1,2"
     want = dezero("batch", "--expr", EXPR, stdin=data, env={PATH_VARIABLE: "python"})
-    assert "line 62: the line is longer than 61048576 bytes" in want.stdout
+    lines = want.stdout.splitlines()
+    assert len(lines) == 64
+    assert lines[61].startswith("r90,777") and lines[61].endswith(
+        ",2,,,,line 62: value of x: " + "7" * 27 + "... is outside the float64 range (largest "
+        "about 1.8e308)"
+    )
+    assert lines[62] == (
+        ',,,,,,"line 63: the line is longer than 61048576 bytes, the most --max-length allows"'
+    )
+    assert lines[63] == "r92,1,2,2.1682941969615794,2.1080604611736278,0.8653646424307365,"
     got = dezero("batch", "--expr", EXPR, stdin=data, env={PATH_VARIABLE: "native"})
     assert got == want
 

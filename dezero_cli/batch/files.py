@@ -21,6 +21,7 @@ import contextlib
 import errno
 import io
 import os
+import signal
 import stat
 import sys
 import tempfile
@@ -107,28 +108,42 @@ class Output:
             raise OutputError(f"the output {self.path} is the input file: give -o another file")
         self.target = os.path.realpath(self.path)  # a symlink stays a symlink
         folder = os.path.dirname(self.target)
+        # Ctrl-C is held back while the temporary file is made (it exists before mkstemp
+        # returns its name), and raised where the file is removed again.
+        held = _hold_interrupts()
+        fd = None
         try:
-            fd, self.temp = tempfile.mkstemp(
-                prefix=f".{os.path.basename(self.target)}.", suffix=".tmp", dir=folder
-            )
-        except PermissionError as exc:
-            # A file we may write in a directory we may not: written in place, opened only
-            # when the run has started (not atomic; a run cut short leaves its prefix).
-            if info is None or not os.access(self.target, os.W_OK) or self.whole:
+            try:
+                fd, self.temp = tempfile.mkstemp(
+                    prefix=f".{os.path.basename(self.target)}.", suffix=".tmp", dir=folder
+                )
+            except PermissionError as exc:
+                # A file we may write in a directory we may not: written in place, opened
+                # only when the run has started (not atomic; a run cut short leaves its prefix).
+                if info is None or not os.access(self.target, os.W_OK) or self.whole:
+                    raise self._cannot(exc) from None
+                self.lazy = True
+                return _Sink(self)
+            except OSError as exc:
                 raise self._cannot(exc) from None
-            self.lazy = True
-            return _Sink(self)
-        except OSError as exc:
-            raise self._cannot(exc) from None
-        try:
             mode = stat.S_IMODE(info.st_mode) if info is not None else 0o666 & ~umask()
             with contextlib.suppress(OSError):
                 os.chmod(self.temp, mode)
             self.stream = self._open(fd, "w")
+            _release_interrupts(held)  # a Ctrl-C held back is raised here
+            held = None
         except BaseException:  # Ctrl-C, even here, leaves nothing behind
-            os.close(fd)
-            os.unlink(self.temp)
+            if self.stream is not None:
+                with contextlib.suppress(OSError, ValueError):
+                    self.stream.close()
+            elif fd is not None:
+                os.close(fd)
+            if self.temp is not None:
+                os.unlink(self.temp)
+                self.temp = None
             raise
+        finally:
+            _release_interrupts(held)
         return _Sink(self)
 
     def _open(self, path, mode: str):
@@ -244,6 +259,21 @@ def _takes_utf8(stream) -> bool:
         )
     except (AttributeError, LookupError, TypeError, ValueError):
         return False
+
+
+def _hold_interrupts():
+    """Hold SIGINT back in this thread (where the platform can): the signal mask to restore."""
+    mask = getattr(signal, "pthread_sigmask", None)
+    if mask is None or threading.current_thread() is not threading.main_thread():
+        return None
+    return mask(signal.SIG_BLOCK, {signal.SIGINT})
+
+
+def _release_interrupts(held) -> None:
+    """Restore the mask _hold_interrupts gave; a SIGINT that came meanwhile is raised here
+    (pthread_sigmask runs the pending handler before it returns)."""
+    if held is not None:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
 
 
 _UMASK_LOCK = threading.Lock()

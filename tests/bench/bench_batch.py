@@ -29,6 +29,8 @@
 4. JSON Lines memory: records of 8,000-element vectors (`sum(x*x)`), VECTORS of them (1,500:
    190 MB) and a third as many, in one file each: peak memory, which should not grow with the
    file (target < 300 MB).
+5. Latency (`--only latency`): one-shot `dezero grad`, which batch's libraries must not slow;
+   with --baseline, against that version.
 
 With `--baseline DIR`, a source tree of another version (`git archive main | tar -x -C DIR`),
 every `dezero batch` figure is also measured for that version, runs interleaved, and reported
@@ -477,7 +479,26 @@ def bench_parquet(tmp: str, args) -> None:
         os.remove(path)
 
 
-SECTIONS = ("native", "messy", "parquet", "points", "zeros", "big", "records", "vectors")
+def bench_latency(versions: Versions, args) -> None:
+    """One-shot `dezero grad`, which must not pay for batch's libraries: with --baseline, this
+    version against the other, runs interleaved."""
+    argv = ["grad", "square(exp(square(x)))", "--x", "0.5"]
+    versions.measure(argv, 1)  # warm-up: bytecode compiled, files in the page cache
+    repeat = max(20, 4 * args.repeat)
+    result = versions.measure(argv, repeat)
+    wall, _, cpu = result["this"]
+    print(f"one-shot `dezero {' '.join(argv)}`, median of {repeat}:")
+    print(f"  wall {wall * 1e3:.0f} ms, CPU {cpu * 1e3:.0f} ms")
+    if "baseline" in result:
+        wall_b, _, cpu_b = result["baseline"]
+        print(f"  baseline: wall {wall_b * 1e3:.0f} ms, CPU {cpu_b * 1e3:.0f} ms")
+        print(ratio_line("this / baseline, wall time", result, 0))
+        print(ratio_line("this / baseline, CPU time", result))
+
+
+SECTIONS = (
+    "native", "messy", "parquet", "points", "zeros", "big", "records", "vectors", "latency"
+)  # fmt: skip
 
 
 def main() -> None:
@@ -518,6 +539,8 @@ def main() -> None:
             bench_records(versions, tmp, args)
         if "vectors" in only and args.vectors:
             bench_vectors(versions, tmp, args)
+        if "latency" in only:
+            bench_latency(versions, args)
 
 
 if __name__ == "__main__":
