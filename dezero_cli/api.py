@@ -17,10 +17,11 @@ from . import diagnostics
 from .diagnostics import column_labels, distinct_partials, label
 from .engine.core import Config, Variable, no_grad, sum_to, using_config
 from .engine.functions import FUNCTIONS
-from .engine.higher import MAX_ENTRIES, MAX_ORDER, full_tensor, partials
+from .engine.higher import MAX_ENTRIES, MAX_ORDER, backprop, full_tensor, partials
 from .errors import DezeroError, ExpressionSyntaxError, ValueProblem
 from .language.compiler import CONSTANTS, compile_expression
 from .language.program import CALL, Program
+from .trace import Trace, check_size, forward_steps, watching
 from .values import parse_value
 
 if TYPE_CHECKING:
@@ -33,7 +34,6 @@ __all__ = [
     "ExpressionSyntaxError",
     "Program",
     "Result",
-    "Rows",
     "as_program",
     "check_gradient",
     "check_values",
@@ -43,12 +43,12 @@ __all__ = [
     "diff",
     "evaluate",
     "grad",
-    "grad_rows",
     "grad_table",
     "label",
     "mixing_functions",
     "parse_value",
     "pointwise",
+    "propagate",
     "run",
     "select_wrt",
 ]
@@ -56,7 +56,11 @@ __all__ = [
 
 @dataclass
 class Result:
-    """What one evaluation gives: the value, and the gradient for each variable asked for."""
+    """What one evaluation gives: the value, and the gradient for each variable asked for.
+
+    For a vector result `[e1, e2, ...]` (`outputs` > 0) every array (value, each partial,
+    the uncertainty) has a leading axis over the outputs: `grad["x"][i]` is df[i]/dx.
+    """
 
     expr: str
     inputs: dict[str, np.ndarray]
@@ -65,6 +69,11 @@ class Result:
     warnings: list[str] = field(default_factory=list)
     # With --order N: element k-1 maps each k-tuple of variable names to that partial derivative.
     derivatives: list[dict[tuple[str, ...], np.ndarray]] | None = None
+    outputs: int = 0  # a vector result's number of outputs; 0 for a scalar result
+    # With standard uncertainties of inputs (x = 2.0 ± 0.1): the value's, first order, and theirs.
+    uncertainty: np.ndarray | None = None
+    input_sd: dict[str, float] | None = None
+    trace: Trace | None = None  # the passes step by step (--trace)
 
 
 def compile(expr: str) -> Program:  # noqa: A001 (the name users look for; builtins unaffected)
@@ -171,10 +180,11 @@ def pointwise(program: Program, inputs: dict[str, np.ndarray], order: int = 1) -
     return {name: np.array(a) for name, a in zip(inputs, arrays)}
 
 
-def run(program: Program, xs: Mapping[str, Variable]) -> Variable:
-    """Run `program` on Variables, building its graph (unless under no_grad)."""
+def run(program: Program, xs: Mapping[str, Variable], trace: list | None = None):
+    """Run `program` on Variables, building its graph (unless under no_grad): a Variable, or
+    a list of them for a vector result. `trace` collects the calls (see Program.run)."""
     try:
-        return program.run(xs)
+        return program.run(xs, trace)
     except ValueError as exc:  # numpy's broadcasting complaint, in the user's terms
         if "broadcast" not in str(exc):
             raise
@@ -182,34 +192,78 @@ def run(program: Program, xs: Mapping[str, Variable]) -> Variable:
         raise ValueProblem(f"vector values differ in length: {sizes}") from None
 
 
-def evaluate(expr: str | Program, values: Mapping[str, object]) -> Result:
-    """The value of `expr` at `values`, computed without building a graph."""
+def evaluate(
+    expr: str | Program, values: Mapping[str, object], sd: Mapping[str, float] | None = None
+) -> Result:
+    """The value of `expr` at `values`, computed without building a graph.
+
+    With `sd` (standard uncertainties of some variables) the value's uncertainty comes too,
+    which needs the gradient: then a graph is built, as by `grad`.
+    """
     program = as_program(expr)
+    if sd:
+        result = grad(program, values, [name for name in sd if name in program.variables], sd)
+        result.grad = None
+        return result
     inputs, warnings = check_values(program, values)
     with np.errstate(all="ignore"), no_grad():
         y = run(program, {name: Variable(x, name) for name, x in inputs.items()})
-    value = np.asarray(y.data, dtype=np.float64)
-    return _explained(Result(program.text, inputs, value, None, warnings), program)
+    value = _value(program, y)
+    result = Result(program.text, inputs, value, None, warnings, outputs=program.outputs)
+    return _explained(result, program)
 
 
 def grad(
-    expr: str | Program, values: Mapping[str, object], wrt: Iterable[str] | None = None
+    expr: str | Program,
+    values: Mapping[str, object],
+    wrt: Iterable[str] | None = None,
+    sd: Mapping[str, float] | None = None,
+    trace: bool = False,
 ) -> Result:
-    """The value of `expr` and its gradient with respect to `wrt` (default: every variable)."""
+    """The value of `expr` and its gradient with respect to `wrt` (default: every variable).
+
+    A vector result `[e1, e2, ...]` is evaluated once; then one backward pass per output
+    runs on that same forward graph (`engine.higher.backprop`, which clears the gradients
+    between passes), giving the Jacobian. With `sd` the value's standard uncertainty is
+    propagated to first order (`propagate`); with `trace` the passes are kept step by step.
+    """
     program = as_program(expr)
     wrt = select_wrt(program, wrt)
     given, warnings = check_values(program, values)
+    sd = _checked_sd(program, given, sd)
     inputs = pointwise(program, given)
-    xs = {name: Variable(x, name, requires_grad=name in wrt) for name, x in inputs.items()}
+    names = (*wrt, *(name for name in sd if name not in wrt))
+    record = calls = None
+    if trace:
+        check_size(program, inputs)
+        record, calls = Trace(), []
+    xs = {name: Variable(x, name, requires_grad=name in names) for name, x in inputs.items()}
+    wanted = [xs[name] for name in names]
     with np.errstate(all="ignore"):
-        y = run(program, xs)
-        y.backward()
-    value = np.asarray(y.data, dtype=np.float64)
+        y = run(program, xs, calls)
+        if record is not None:
+            record.forward = forward_steps(calls)
+        ys = y if program.outputs else [y]
+        passes = []
+        for i, v in enumerate(ys):
+            with watching(record, i if program.outputs else None):
+                passes.append(backprop(v, wanted))
+    value = _value(program, y)
     grads = {}
-    for name in wrt:
-        g = xs[name].grad
-        grads[name] = np.zeros_like(inputs[name]) if g is None else np.asarray(g.data)
-    return _explained(Result(program.text, given, value, grads, warnings), program)
+    for j, name in enumerate(names):
+        arrays = [
+            np.zeros_like(inputs[name]) if gs[j] is None else np.asarray(gs[j].data)
+            for gs in passes
+        ]
+        grads[name] = _stack(arrays) if program.outputs else arrays[0]
+    result = Result(
+        program.text, given, value, {name: grads[name] for name in wrt}, warnings,
+        outputs=program.outputs, trace=record,
+    )  # fmt: skip
+    if sd:
+        result.uncertainty = propagate(_per_point(program, grads, sd, value), sd)
+        result.input_sd = sd
+    return _explained(result, program)
 
 
 def derivatives(
@@ -217,28 +271,128 @@ def derivatives(
     values: Mapping[str, object],
     order: int,
     wrt: Iterable[str] | None = None,
+    sd: Mapping[str, float] | None = None,
+    trace: bool = False,
 ) -> Result:
     """The value of `expr` and all its partial derivatives up to `order`.
 
     `Result.grad` is the first derivative; `Result.derivatives[k - 1]` maps each k-tuple of
     names to the k-th partial. With order 2 or more, vector values are broadcast to one shape
-    first: each element is its own point, so every derivative has that shape.
+    first: each element is its own point, so every derivative has that shape. A vector
+    result's outputs are differentiated one after the other from the one forward graph.
+    With `trace`, only the first backward pass (of each output) is traced.
     """
     program, names, xs, given, warnings = _prepare(expr, values, order, wrt)
+    sd = _checked_sd(program, given, sd)
     inputs = {name: np.asarray(x.data) for name, x in xs.items()}
-    levels: list[dict[tuple[str, ...], np.ndarray]] = []
+    record = calls = None
+    if trace:
+        check_size(program, inputs)
+        record, calls = Trace(first_pass_only=order > 1), []
+    per_output = []
     with np.errstate(all="ignore"):
-        y = run(program, xs)
-        value = np.asarray(y.data, dtype=np.float64)
+        y = run(program, xs, calls)
+        if record is not None:
+            record.forward = forward_steps(calls)
+        value = _value(program, y)
+        ys = y if program.outputs else [y]
+        del y
         wanted = [xs[name] for name in names]
-        for level in partials(y, wanted, order):
-            if not levels:
-                del y  # the forward graph lives on only where the backward graph uses it
-            levels.append(_numbers(level, names, inputs))
+        for i in range(len(ys)):
+            levels = partials(ys[i], wanted, order)
+            ys[i] = None  # the forward graph lives on only where the backward graph uses it
+            with watching(record, i if program.outputs else None):
+                first = _numbers(next(levels), names, inputs)  # one pass, from the output
+            per_output.append([first, *(_numbers(level, names, inputs) for level in levels)])
+    levels = per_output[0]
+    if program.outputs:
+        levels = [
+            {key: _stack([p[k][key] for p in per_output]) for key in level}
+            for k, level in enumerate(levels)
+        ]
     grads = {name: levels[0][(name,)] for name in names}
-    result = Result(program.text, given, value, grads, warnings)
+    result = Result(program.text, given, value, grads, warnings, outputs=program.outputs)
     result.derivatives = [full_tensor(level, names) for level in levels]
+    result.trace = record
+    if sd:
+        if all(name in grads for name in sd):
+            per_point = _per_point(program, grads, sd, value)
+            result.uncertainty = propagate(per_point, sd)
+        else:
+            result.uncertainty = grad(program, values, (), sd).uncertainty
+        result.input_sd = sd
     return _explained(result, program)
+
+
+def propagate(grads: Mapping[str, np.ndarray], sd: Mapping[str, object]) -> np.ndarray:
+    """First-order (linear) propagation of independent standard uncertainties:
+    sigma_f = sqrt(sum over i of (df/dx_i * sigma_i)^2).
+
+    `grads` holds df/dx_i for each name of `sd`, and each sigma broadcasts against it. A
+    sigma of 0 adds nothing, even where its derivative is not finite. The sum is taken with
+    hypot, so that no square overflows.
+    """
+    total = np.float64(0.0)
+    for name, sigma in sd.items():
+        sigma = np.asarray(sigma, dtype=np.float64)
+        with np.errstate(all="ignore"):
+            term = np.where(sigma == 0, 0.0, grads[name] * sigma)
+        total = np.hypot(total, term)
+    return np.asarray(total, dtype=np.float64)
+
+
+def _checked_sd(program: Program, given: dict, sd: Mapping[str, object] | None) -> dict:
+    """The standard uncertainties of the program's variables (others are not used): each one
+    finite number at least 0, for a variable whose value is one number."""
+    out = {}
+    for name, sigma in (sd or {}).items():
+        if name not in program.variables:
+            continue
+        sigma = float(sigma)
+        if not (np.isfinite(sigma) and sigma >= 0):
+            raise ValueProblem(
+                f"the uncertainty of {name} must be a finite number at least 0, got {sigma!r}"
+            )
+        if np.ndim(given[name]):
+            raise ValueProblem(
+                f"an uncertainty goes with one number: {name} has {np.size(given[name])} values"
+            )
+        out[name] = sigma
+    return out
+
+
+def _per_point(program: Program, grads: dict, sd: dict, value: np.ndarray) -> dict:
+    """The derivatives by the uncertain variables, each of the value's shape (one per point
+    and output); refused where a reduction gives only the derivative of the sum."""
+    for name in sd:
+        if np.shape(grads[name]) != np.shape(value):
+            mixing = [f"{f}()" for f in mixing_functions(program)] or ["a reduction"]
+            raise ValueProblem(
+                f"an uncertainty for {name} needs df/d{name} at each element of the result, "
+                f"but {mixing[0]} mixes the elements, so the gradient is that of their sum: "
+                "give scalar values"
+            )
+    return {name: grads[name] for name in sd}
+
+
+def _value(program: Program, y) -> np.ndarray:
+    """The value of what `run` gave: one array, the outputs of a vector result stacked."""
+    if program.outputs:
+        return _stack([np.asarray(v.data, dtype=np.float64) for v in y])
+    return np.asarray(y.data, dtype=np.float64)
+
+
+def _stack(arrays: list[np.ndarray]) -> np.ndarray:
+    """One array per output of a vector result, as one array with a leading axis of outputs
+    (each broadcast to a common shape: `[x, 1]` with x = 1,2 gives 2 x 2)."""
+    try:
+        return np.stack(np.broadcast_arrays(*arrays))
+    except ValueError:
+        sizes = ", ".join(f"f[{i}] has {np.size(a)}" for i, a in enumerate(arrays))
+        raise ValueProblem(
+            f"the elements of the list differ in length ({sizes} values): a reduction such "
+            "as sum() gives one value where the others give one per element"
+        ) from None
 
 
 def derivative_graph(
@@ -252,19 +406,23 @@ def derivative_graph(
     Each is named by its label (`d2f/dxdy`); one per distinct partial.
     """
     program, names, xs, _, _ = _prepare(expr, values, order, wrt, min_order=0)
+    outputs = []
     with np.errstate(all="ignore"):
         y = run(program, xs)
-        y.name = "f"
+        ys = y if program.outputs else [y]
+        tags = range(len(ys)) if program.outputs else [None]
         if order == 0:
-            return [y]
+            for v, i in zip(ys, tags):
+                v.name = "f" if i is None else f"f[{i}]"
+            return ys
         wanted = [xs[name] for name in names]
-        (level,) = collections.deque(partials(y, wanted, order, keep_graph=True), maxlen=1)
-    outputs = []
-    for key, v in level.items():
-        if v is None:  # identically zero: a constant node still says so
-            v = Variable(np.zeros_like(wanted[key[-1]].data), requires_grad=False)
-        v.name = label(tuple(names[i] for i in key))
-        outputs.append(v)
+        for v, i in zip(ys, tags):
+            (level,) = collections.deque(partials(v, wanted, order, keep_graph=True), maxlen=1)
+            for key, d in level.items():
+                if d is None:  # identically zero: a constant node still says so
+                    d = Variable(np.zeros_like(wanted[key[-1]].data), requires_grad=False)
+                d.name = label(tuple(names[j] for j in key), i)
+                outputs.append(d)
     return outputs
 
 
@@ -309,78 +467,29 @@ def diff(
     with np.errstate(all="ignore"):
         y = run(program, xs)
         wanted = [xs[name] for name in names]
-        levels = list(partials(y, wanted, order, keep_graph=True))
+        # Each output of a vector result differentiated in turn on the one forward graph.
+        per_output = [
+            list(partials(v, wanted, order, keep_graph=True))
+            for v in (y if program.outputs else [y])
+        ]
         del y
-        keys = [key for level in levels for key in level]
-        dag, roots = read_graph([levels[len(key) - 1][key] for key in keys], xs)
-    nodes = [{} for _ in levels]
-    for key, node in zip(keys, roots):
-        nodes[len(key) - 1][tuple(names[i] for i in key)] = node
+        keys = [key for level in per_output[0] for key in level]
+        dag, roots = read_graph([p[len(key) - 1][key] for key in keys for p in per_output], xs)
+    n = len(per_output)
+    nodes = [{} for _ in per_output[0]]
+    for j, key in enumerate(keys):
+        mine = roots[j * n : (j + 1) * n]  # this partial of each output
+        nodes[len(key) - 1][tuple(names[i] for i in key)] = (
+            tuple(mine) if program.outputs else mine[0]
+        )
     point = {name: float(x) for name, x in given.items()}
-    return Formulas(program.text, point, generic, names, nodes, dag, program.variables, warnings)
+    return Formulas(
+        program.text, point, generic, names, nodes, dag, program.variables, warnings,
+        program.outputs,
+    )  # fmt: skip
 
 
-# Many independent points at once: the rows of a table.
-
-
-@dataclass
-class Rows(Result):
-    """Results for `n` independent rows: every array has a leading row axis of length `n`.
-
-    `row_warnings` maps a row index to the warnings `grad` would give for that row alone.
-    """
-
-    row_warnings: dict[int, list[str]] = field(default_factory=dict)
-
-
-def grad_rows(
-    expr: str | Program,
-    columns: Mapping[str, np.ndarray],
-    n: int,
-    wrt: Iterable[str] | None = None,
-    order: int = 1,
-) -> Rows:
-    """Value and derivatives up to `order` (0: value only, no graph) at each of `n` rows.
-
-    `columns` holds a 1-D float64 array of length `n` per variable. Rows are independent, so one
-    graph and one backward pass seeded with ones give every row's derivatives at once; reductions
-    see `Config.batch_ndim = 1` and never mix rows. Order 2 and up go through
-    `derivatives`, which is elementwise in the same way.
-    """
-    program = as_program(expr)
-    wrt = select_wrt(program, wrt)
-    inputs, _ = check_values(program, columns)
-    grads = levels = None
-    with np.errstate(all="ignore"), using_config("batch_ndim", 1):
-        if order <= 0:
-            with no_grad():
-                y = run(program, {name: Variable(x, name) for name, x in inputs.items()})
-            value = _row_array(y.data, n)
-        elif order == 1:
-            xs = {name: Variable(x, name, requires_grad=name in wrt) for name, x in inputs.items()}
-            y = run(program, xs)
-            y.backward()
-            value = _row_array(y.data, n)
-            grads = {name: _row_array(_data(xs[name].grad), n) for name in wrt}
-        else:
-            result = derivatives(program, inputs, order, wrt)
-            value = _row_array(result.value, n)
-            grads = {name: _row_array(g, n) for name, g in result.grad.items()}
-            levels = [
-                {key: _row_array(a, n) for key, a in level.items()} for level in result.derivatives
-            ]
-    rows = Rows(program.text, inputs, value, grads, [], levels)
-    checked = diagnostics.distinct_partials(grads or {}, levels)
-    rows.row_warnings = diagnostics.explain(program, inputs, value, checked, rows=True)
-    return rows
-
-
-def _data(v: Variable | None):
-    return 0.0 if v is None else v.data
-
-
-def _row_array(a, n: int) -> np.ndarray:
-    return np.broadcast_to(np.asarray(a, dtype=np.float64), (n,))
+# The rows of a table: each row its own point.
 
 
 def grad_table(
@@ -396,6 +505,8 @@ def grad_table(
     from .frames import Table  # pandas or pyarrow only when given such a table
 
     program = as_program(expr)
+    if program.outputs:
+        raise ValueProblem("grad_table takes an expression with one result, not a list of them")
     wrt = select_wrt(program, wrt)
     if isinstance(order, bool) or not isinstance(order, int) or not 0 <= order <= MAX_ORDER:
         raise ValueProblem(f"the order must be a whole number from 0 to {MAX_ORDER}, got {order}")
@@ -407,11 +518,19 @@ def grad_table(
     good = np.setdiff1d(np.arange(rows.n), np.fromiter(rows.errors, dtype=np.intp))
     if good.size:
         part = {name: x[good] for name, x in columns.items()}
-        found = grad_rows(program, part, good.size, wrt, order)
-        results["value"][good] = found.value
+        # Each row its own point: reductions see one row at a time, as in batch.
+        with np.errstate(all="ignore"), using_config("batch_ndim", 1):
+            if order == 0:
+                found = evaluate(program, part)
+            elif order == 1:
+                found = grad(program, part, wrt)
+            else:
+                found = derivatives(program, part, order, wrt)
+        results["value"][good] = np.broadcast_to(found.value, good.shape)
         for name, path in labels:
             k = len(path)
-            results[name][good] = found.grad[path[0]] if k == 1 else found.derivatives[k - 1][path]
+            numbers = found.grad[path[0]] if k == 1 else found.derivatives[k - 1][path]
+            results[name][good] = np.broadcast_to(numbers, good.shape)
     return rows.with_columns(results)
 
 
@@ -505,6 +624,11 @@ def check_gradient(
         if not (np.isfinite(x) and x >= 0) or (option == "--eps" and x == 0):
             raise ValueProblem(f"{option} must be a finite number above 0, got {x!r}")
     program = as_program(expr)
+    if program.outputs:
+        raise ValueProblem(
+            "check compares the gradient of one result: check each element of the list "
+            "[...] on its own"
+        )
     result = grad(program, values, wrt)
     checks = {}
     warnings = list(result.warnings)

@@ -16,16 +16,18 @@ from .engine.operators import truth
 from .language.program import Program
 
 
-def label(names: tuple[str, ...]) -> str:
+def label(names: tuple[str, ...], output: int | None = None) -> str:
     """`df/dx`, `d2f/dx2`, `d2f/dxdy`, `d3f/dx2dy`; a power after a name ending in a digit
-    gets a caret (`d2f/dx1^2`) so it cannot be read as part of the name."""
+    gets a caret (`d2f/dx1^2`) so it cannot be read as part of the name. With `output`, the
+    partial of that output of a vector result: `df[0]/dx`, `d2f[1]/dxdy`."""
     k = len(names)
     parts = []
     for name, group in itertools.groupby(names):
         n = len(list(group))
         power = "" if n == 1 else (f"^{n}" if name[-1].isdigit() else str(n))
         parts.append(f"d{name}{power}")
-    return f"d{'' if k == 1 else k}f/{''.join(parts)}"
+    f = "f" if output is None else f"f[{output}]"
+    return f"d{'' if k == 1 else k}{f}/{''.join(parts)}"
 
 
 def column_labels(wrt: tuple[str, ...], order: int) -> list[tuple[str, tuple[str, ...]]]:

@@ -395,28 +395,37 @@ class Formulas:
     dag: Dag
     variables: tuple[str, ...]  # all of the expression's, in order of first use
     warnings: list[str] = field(default_factory=list)
+    # A vector result's number of outputs; then each entry of `levels` is a tuple of nodes,
+    # one per output, and each formula a list of texts, one per output.
+    outputs: int = 0
 
     def _key(self, names: Iterable[str]) -> tuple[str, ...]:
         rank = {name: i for i, name in enumerate(self.wrt)}
         return tuple(sorted(names, key=rank.__getitem__))
 
-    def formula(self, names: Iterable[str], latex: bool = False) -> str:
+    def formula(self, names: Iterable[str], latex: bool = False) -> str | list[str]:
         """One partial (by the variables differentiated by, in any order) as a complete
-        expression, its definitions first: `t1 = exp(x^2); 4*x*t1^2`."""
+        expression, its definitions first: `t1 = exp(x^2); 4*x*t1^2`. For a vector result,
+        a list: that partial of each output."""
         key = self._key(names)
-        node = self.levels[len(key) - 1][key]
+        entry = self.levels[len(key) - 1][key]
+        if self.outputs:
+            return [self._complete(node, latex) for node in entry]
+        return self._complete(entry, latex)
+
+    def _complete(self, node: int, latex: bool) -> str:
         definitions, (text,) = Printer(self.dag, latex, self.variables).listing([node])
         if latex:
             return "".join(f"{name} = {body},\\quad " for name, body in definitions) + text
         return "".join(f"{name} = {body}; " for name, body in definitions) + text
 
     @property
-    def grad(self) -> dict[str, str]:
+    def grad(self) -> dict[str, str | list[str]]:
         """The first derivative by each variable, as complete expressions."""
         return {name: self.formula((name,)) for name in self.wrt}
 
     @property
-    def derivatives(self) -> list[dict[tuple[str, ...], str]]:
+    def derivatives(self) -> list[dict[tuple[str, ...], str | list[str]]]:
         """Element k - 1 maps every k-tuple of variables (all orderings) to its partial."""
         out = []
         for k, level in enumerate(self.levels, start=1):
@@ -428,22 +437,32 @@ class Formulas:
 
     def listing(self, latex: bool = False) -> list[tuple[str, str]]:
         """(left side, right side) lines: the definitions, then each distinct partial by its
-        label (`df/dx`, `d2f/dxdy`), all sharing the definitions."""
-        keys = [key for level in self.levels for key in level]
-        roots = [self.levels[len(key) - 1][key] for key in keys]
-        definitions, texts = Printer(self.dag, latex, self.variables).listing(roots)
-        labels = [tex_label(key, len(self.wrt) > 1) if latex else label(key) for key in keys]
+        label (`df/dx`, `d2f/dxdy`; `df[0]/dx`, ... for a vector result, order by order and
+        output by output), all sharing the definitions."""
+        entries = []  # (key, output or None, node)
+        for level in self.levels:
+            for i in range(self.outputs) if self.outputs else [None]:
+                entries += [(key, i, node if i is None else node[i]) for key, node in level.items()]
+        definitions, texts = Printer(self.dag, latex, self.variables).listing(
+            [node for _, _, node in entries]
+        )
+        labels = [
+            tex_label(key, len(self.wrt) > 1, i) if latex else label(key, i)
+            for key, i, _ in entries
+        ]
         return definitions + list(zip(labels, texts))
 
 
-def tex_label(names: tuple[str, ...], partial: bool) -> str:
+def tex_label(names: tuple[str, ...], partial: bool, output: int | None = None) -> str:
     """The LaTeX label of a partial: `\\frac{d f}{d x}`, or with several variables (`partial`)
-    `\\frac{\\partial^{2} f}{\\partial x \\partial y}`."""
+    `\\frac{\\partial^{2} f}{\\partial x \\partial y}`; of an output of a vector result,
+    `\\frac{d f_{0}}{d x}`."""
     d = r"\partial" if partial else "d"
     k = len(names)
     parts = []
     for name, group in itertools.groupby(names):
         n = len(list(group))
         parts.append(f"{d} {_tex_name(name)}" + (f"^{{{n}}}" if n > 1 else ""))
-    top = f"{d}^{{{k}}} f" if k > 1 else f"{d} f"
+    f = "f" if output is None else f"f_{{{output}}}"
+    top = f"{d}^{{{k}}} {f}" if k > 1 else f"{d} {f}"
     return rf"\frac{{{top}}}{{{' '.join(parts)}}}"

@@ -113,7 +113,11 @@ def _attached_variable(arg: str, takes_value: set[str]) -> bool:
 
 
 def collect_values(
-    ctx: click.Context, var_options: tuple[str, ...], program, grid: bool = False
+    ctx: click.Context,
+    var_options: tuple[str, ...],
+    program,
+    grid: bool = False,
+    sd: dict | None = None,
 ) -> dict:
     """Every `--NAME VALUE` and `-v NAME=VALUE`, parsed to float64 arrays; with `grid`, the
     vectors spread over every combination of their elements (see `grid_arrays`).
@@ -122,14 +126,20 @@ def collect_values(
     api refuses a value) is always taken as that name. One that is not, and is a near miss of
     one of the command's options (`--oder`), is an error: it was meant as that option, and
     running without it would mislead.
+
+    A value written VALUE±SD (or VALUE+-SD) has a standard uncertainty: it goes into the
+    dict `sd` of a command that propagates it (grad, eval); for any other it is an error.
     """
-    return value_arrays(ctx, read_values(ctx, var_options, program), program, grid)
+    return value_arrays(ctx, read_values(ctx, var_options, program, sd=sd), program, grid)
 
 
-def read_values(ctx: click.Context, var_options: tuple[str, ...], program, points=None) -> dict:
+def read_values(
+    ctx: click.Context, var_options: tuple[str, ...], program, points=None, sd=None
+) -> dict:
     """Every `--NAME VALUE` and `-v NAME=VALUE` as written (values.Value: number, list or
-    range, a range's points not made yet); `points` for a range without a step."""
-    from .values import read_value
+    range, a range's points not made yet); `points` for a range without a step. A value
+    written VALUE±SD puts its uncertainty in `sd`, or is an error where `sd` is None."""
+    from .values import parse_sd, read_value, split_uncertainty
 
     names = {*program.variables, *program.definitions}
     pairs = []
@@ -153,7 +163,15 @@ def read_values(ctx: click.Context, var_options: tuple[str, ...], program, point
             raise UserError(f"{name!r} is not a variable name (letters, digits and _)")
         if name in values:
             raise UserError(f"variable {name!r} is given twice")
+        value, uncertainty = split_uncertainty(value)
         values[name] = read_value(value, name, points)
+        if uncertainty is not None:
+            if sd is None:
+                raise UserError(
+                    f"value of {name}: an uncertainty (±) is propagated by grad and eval only, "
+                    f"not by {ctx.command.name}"
+                )
+            sd[name] = parse_sd(uncertainty, values[name], name)
     return values
 
 

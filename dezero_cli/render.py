@@ -16,6 +16,10 @@ if TYPE_CHECKING:
     from .formula_text import Formulas
 
 FORMATS = ("text", "json")
+# The version of every JSON shape documented in docs/json.md (and docs/json-schema.json). The
+# single-document commands print it as "schema"; batch's JSON Lines records, kept small, do not.
+SCHEMA = 1
+PLUS_MINUS = "±"
 
 
 def format_number(x: float, digits: int | None = None) -> str:
@@ -35,17 +39,38 @@ def format_array(a: np.ndarray, sep: str = ", ", digits: int | None = None) -> s
     return inner if sep == " " else f"[{inner}]"
 
 
+def per_output(result: Result, a: np.ndarray) -> list[tuple[int | None, np.ndarray]]:
+    """(output, array) for each output: (None, a) for a scalar result, (i, a[i]) for a vector."""
+    if not result.outputs:
+        return [(None, a)]
+    return [(i, a[i]) for i in range(result.outputs)]
+
+
+def value_rows(result: Result) -> list[tuple[str, np.ndarray]]:
+    """(label, array) for the value: `f`, or `f[0]`, `f[1]`, ... for a vector result."""
+    return [("f" if i is None else f"f[{i}]", v) for i, v in per_output(result, result.value)]
+
+
+def gradient_rows(result: Result) -> list[tuple[str, np.ndarray]]:
+    """(label, array) for each first derivative: `df/dx`; for a vector result the Jacobian
+    by rows, `df[0]/dx`, `df[0]/dy`, `df[1]/dx`, ..."""
+    grads = result.grad or {}
+    parts = {name: per_output(result, g) for name, g in grads.items()}
+    return [
+        (label((name,), parts[name][j][0]), parts[name][j][1])
+        for j in range(max(result.outputs, 1))
+        for name in grads
+    ]
+
+
 def rows(result: Result) -> list[tuple[str, np.ndarray]]:
     """(label, array) for each quantity, in the order they are shown."""
-    out = [("f", result.value)]
-    for name, g in (result.grad or {}).items():
-        out.append((f"df/d{name}", g))
-    out.extend(higher_rows(result))
-    return out
+    return [*value_rows(result), *gradient_rows(result), *higher_rows(result)]
 
 
 def higher_rows(result: Result, skip_order: int = 0) -> list[tuple[str, np.ndarray]]:
-    """(label, array) for each distinct partial of order 2 and up (d2f/dxdy, not d2f/dydx)."""
+    """(label, array) for each distinct partial of order 2 and up (d2f/dxdy, not d2f/dydx),
+    order by order, and for a vector result output by output (d2f[0]/dx2, ...)."""
     if not result.derivatives:
         return []
     rank = {name: i for i, name in enumerate(result.grad or {})}
@@ -53,10 +78,20 @@ def higher_rows(result: Result, skip_order: int = 0) -> list[tuple[str, np.ndarr
     for k, level in enumerate((result.derivatives or [])[1:], start=2):
         if k == skip_order:
             continue
-        for key, a in level.items():
-            if all(rank[a_] <= rank[b_] for a_, b_ in zip(key, key[1:])):
-                out.append((label(key), a))
+        for j in range(max(result.outputs, 1)):
+            for key, a in level.items():
+                if all(rank[a_] <= rank[b_] for a_, b_ in zip(key, key[1:])):
+                    i, part = per_output(result, a)[j]
+                    out.append((label(key, i), part))
     return out
+
+
+def uncertainties(result: Result) -> dict[str, np.ndarray]:
+    """The value's standard uncertainty by the label of its row (`f`, `f[0]`, ...)."""
+    if result.uncertainty is None:
+        return {}
+    labels = [name for name, _ in value_rows(result)]
+    return {name: sd for name, (_, sd) in zip(labels, per_output(result, result.uncertainty))}
 
 
 # On a terminal, a table never cuts a number: it shows every digit, or all its numbers rounded
@@ -69,20 +104,46 @@ def hessian_table(result: Result, width: int, digits: int | None = None):
     variables and scalars; None otherwise, or when no table fits."""
     levels = result.derivatives or []
     names = list(result.grad or {})
-    if len(levels) < 2 or len(names) < 2 or any(np.ndim(a) for a in levels[1].values()):
+    if (
+        result.outputs
+        or len(levels) < 2
+        or len(names) < 2
+        or any(np.ndim(a) for a in levels[1].values())
+    ):
         return None
+    cells = {(row, col): levels[1][row, col] for row in names for col in names}
+    return _fitting_table("Hessian d2f/d(row)d(column)", names, names, cells, width, digits)
+
+
+def jacobian_table(result: Result, width: int, digits: int | None = None):
+    """The first derivatives of a vector result as a rich Table no wider than `width`, a row
+    per output and a column per variable, when they are scalars; None otherwise, or when no
+    table fits."""
+    grads = result.grad or {}
+    if not result.outputs or not grads or any(np.ndim(g) != 1 for g in grads.values()):
+        return None
+    outputs = [f"f[{i}]" for i in range(result.outputs)]
+    cells = {(f"f[{i}]", name): g[i] for name, g in grads.items() for i in range(result.outputs)}
+    return _fitting_table("Jacobian df[row]/d(column)", outputs, list(grads), cells, width, digits)
+
+
+def _fitting_table(title: str, rows: list[str], columns: list[str], cells: dict, width, digits):
+    """A table of the numbers `cells[row, column]` no wider than `width`: every digit, or all
+    rounded alike to the most digits that fit (at least FEWEST_DIGITS), or None."""
     from rich.console import Console
 
     console = Console(width=1 << 16)  # measured unconstrained: its natural width
     tries = [digits] if digits is not None else [None, *range(16, FEWEST_DIGITS - 1, -1)]
     for n in tries:
-        table = _hessian(levels[1], names, n, rounded_to_fit=digits is None and n is not None)
+        rounded = digits is None and n is not None
+        table = _matrix(title, rows, columns, cells, n, rounded_to_fit=rounded)
         if console.measure(table).maximum <= width:
             return table
     return None
 
 
-def _hessian(level: dict, names: list[str], digits: int | None, rounded_to_fit: bool):
+def _matrix(title, rows, columns, cells, digits: int | None, rounded_to_fit: bool):
+    from rich.markup import escape
     from rich.table import Table
 
     caption = None
@@ -92,32 +153,50 @@ def _hessian(level: dict, names: list[str], digits: int | None, rounded_to_fit: 
             "--format json, or piped"
         )
     table = Table(
-        title="Hessian d2f/d(row)d(column)",
+        title=escape(title),  # names and labels are no markup: `[row]` would vanish
         title_justify="left",
         caption=caption,
         caption_justify="left",
     )
     table.add_column("", style="cyan", no_wrap=True)
-    for name in names:
-        table.add_column(name, justify="right", no_wrap=True)
-    for row in names:
-        table.add_row(row, *(format_number(level[row, col], digits) for col in names))
+    for name in columns:
+        table.add_column(escape(name), justify="right", no_wrap=True)
+    for row in rows:
+        table.add_row(escape(row), *(format_number(cells[row, col], digits) for col in columns))
     return table
 
 
-def render_text(result: Result) -> str:
-    return "".join(f"{label} = {format_array(a)}\n" for label, a in rows(result))
+def render_text(result: Result, pm: str = PLUS_MINUS) -> str:
+    """`label = number` lines; a value with an uncertainty is `f = 4.0 ± 0.4` (`pm` is the
+    sign between them, `+/-` where the output's encoding has no ±)."""
+    sds = uncertainties(result)
+    return "".join(
+        f"{name} = {format_array(a)}"
+        + (f" {pm} {format_array(sds[name])}" if name in sds else "")
+        + "\n"
+        for name, a in rows(result)
+    )
 
 
 def render_quiet(result: Result) -> str:
-    return "".join(format_array(a, " ") + "\n" for _, a in rows(result))
+    """Bare numbers, one quantity a line; a value's uncertainty on the line after it."""
+    sds = uncertainties(result)
+    out = []
+    for name, a in rows(result):
+        out.append(format_array(a, " ") + "\n")
+        if name in sds:
+            out.append(format_array(sds[name], " ") + "\n")
+    return "".join(out)
 
 
-def render_rich(result: Result, width: int = 80, digits: int | None = None):
+def render_rich(result: Result, width: int = 80, digits: int | None = None, pm: str = PLUS_MINUS):
     """The text format with styles, for a terminal `width` columns wide: a Hessian of scalars
-    as a table (in its place, after the gradient), numbers rounded to `digits` if given."""
+    (or a vector result's Jacobian) as a table in its place, numbers and uncertainties rounded
+    to `digits` if given."""
     from rich.console import Group
     from rich.text import Text
+
+    sds = uncertainties(result)
 
     def lines(shown: list[tuple[str, np.ndarray]]) -> Text:
         text = Text()
@@ -125,15 +204,25 @@ def render_rich(result: Result, width: int = 80, digits: int | None = None):
             text.append(name, style="cyan")
             text.append(" = ")
             text.append(format_array(a, digits=digits), style="bold")
+            if name in sds:
+                text.append(f" {pm} ")
+                text.append(format_array(sds[name], digits=digits), style="bold")
             text.append("\n")
         text.rstrip()
         return text
 
+    values, gradient = value_rows(result), gradient_rows(result)
+    jacobian = jacobian_table(result, width, digits)
+    if jacobian is not None:
+        parts = [lines(values), jacobian]
+        higher = higher_rows(result)
+        if higher:
+            parts.append(lines(higher))
+        return Group(*parts)
     table = hessian_table(result, width, digits)
     if table is None:
         return lines(rows(result))
-    first = 1 + len(result.grad or {})
-    parts = [lines(rows(result)[:first]), table]
+    parts = [lines(values + gradient), table]
     higher = higher_rows(result, skip_order=2)
     if higher:
         parts.append(lines(higher))
@@ -163,20 +252,31 @@ def header(result: Result) -> dict:
 
 
 def result_record(result: Result) -> dict:
-    """The `dezero grad --format json` record of a Result."""
+    """The `dezero grad --format json` record of a Result (without "schema": the documents
+    add it, batch records do not)."""
     record = header(result)
+    if result.uncertainty is not None:
+        record["uncertainty"] = to_json(result.uncertainty)
+        record["input_sd"] = {name: to_json(sd) for name, sd in result.input_sd.items()}
     if result.grad is not None:
         record["grad"] = {name: to_json(g) for name, g in result.grad.items()}
     if result.derivatives is not None:
         record["derivatives"] = [nested_record(level) for level in result.derivatives]
+    if result.trace is not None:
+        record["trace"] = trace_record(result.trace)
     record["warnings"] = list(result.warnings)
     return record
+
+
+def document(record: dict) -> dict:
+    """A single-document command's JSON: the schema version first, then `record`."""
+    return {"schema": SCHEMA, **record}
 
 
 def render_json(result: Result) -> str:
     import json  # here, not at the top: only this format needs it, and every start pays imports
 
-    return json.dumps(result_record(result), allow_nan=False) + "\n"
+    return json.dumps(document(result_record(result)), allow_nan=False) + "\n"
 
 
 def nested_record(level: dict[tuple[str, ...], np.ndarray]) -> dict:
@@ -255,7 +355,7 @@ def render_check_text(
 def render_check_json(check: CheckResult) -> str:
     import json
 
-    record = header(check.result)
+    record = document(header(check.result))
     record.update(
         {
             "checks": {
@@ -348,7 +448,7 @@ def render_functions_text(rows: list[dict], width: int = 100) -> str:
 def render_functions_json(rows: list[dict]) -> str:
     import json
 
-    return json.dumps(rows) + "\n"
+    return json.dumps(document({"functions": rows})) + "\n"
 
 
 # dezero diff
@@ -409,7 +509,7 @@ def diff_record(formulas: Formulas, orders: bool) -> dict:
 def render_diff_json(formulas: Formulas, orders: bool = False) -> str:
     import json
 
-    return json.dumps(diff_record(formulas, orders), allow_nan=False) + "\n"
+    return json.dumps(document(diff_record(formulas, orders)), allow_nan=False) + "\n"
 
 
 def nested_texts(level: dict[tuple[str, ...], str]) -> dict:
@@ -521,3 +621,176 @@ def table_rich(
             table.add_row(*row)
         return table
     return None
+
+
+# --trace
+
+
+TRACE_ENDS = 15  # on a terminal, a longer section shows its first and last TRACE_ENDS steps
+
+
+def trace_record(trace) -> dict:
+    """A trace as JSON: every step, never elided."""
+
+    def step(s) -> dict:
+        out = {
+            "function": s.function,
+            "generation": s.generation,
+            "inputs": [to_json(x) for x in s.inputs],
+            "output": to_json(s.output),
+        }
+        if s.gx is not None:
+            out["gy"] = to_json(s.gy)
+            out["gx"] = [None if g is None else to_json(g) for g in s.gx]
+        if s.output_index is not None:
+            out["pass"] = s.output_index
+        return out
+
+    return {
+        "forward": [step(s) for s in trace.forward],
+        "backward": [step(s) for s in trace.backward],
+        "first_pass_only": trace.first_pass_only,
+    }
+
+
+def trace_sections(trace, digits: int | None = None) -> list[tuple[str, list[str], list[list]]]:
+    """(title, column names, a row of cell texts per step) of the forward and the backward
+    section; a gx of None (a constant's: it receives none) is `-`."""
+
+    def numbers(arrays) -> str:
+        return ", ".join("-" if a is None else format_array(a, digits=digits) for a in arrays)
+
+    def steps(n: int) -> str:
+        return f"{n} step{'s' if n != 1 else ''}"
+
+    forward = [
+        [str(k), s.function, str(s.generation), numbers(s.inputs), numbers([s.output])]
+        for k, s in enumerate(trace.forward, start=1)
+    ]
+    passes = any(s.output_index is not None for s in trace.backward)
+    backward = [
+        [str(k)]
+        + ([f"f[{s.output_index}]"] if passes else [])
+        + [s.function, str(s.generation), numbers(s.inputs), numbers([s.output])]
+        + [numbers([s.gy]), numbers(s.gx)]
+        for k, s in enumerate(trace.backward, start=1)
+    ]
+    order = "in the order backward() pops them, latest generation first"
+    if passes:
+        order += "; one pass per output, each from its own output"
+    if trace.first_pass_only:
+        order += (
+            "; the first backward pass only (--order N differentiates the graph it records "
+            "again, untraced)"
+        )
+    columns = ["#", "function", "generation", "inputs", "output"]
+    back_columns = ["#", *(["pass"] if passes else []), *columns[1:], "gy", "gx"]
+    return [
+        (f"forward: {steps(len(forward))}, in the order they ran", columns, forward),
+        (f"backward: {steps(len(backward))}, {order}", back_columns, backward),
+    ]
+
+
+def render_trace_text(trace) -> str:
+    """Every step as aligned columns, a blank line and a title before each section."""
+    return "".join(
+        "\n" + _columns_text(title, columns, cells)
+        for title, columns, cells in trace_sections(trace)
+    )
+
+
+def _columns_text(title: str, columns: list[str], cells: list[list[str]]) -> str:
+    table = [columns, *cells]
+    widths = [max(len(row[j]) for row in table) for j in range(len(columns))]
+    lines = [title, *("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in table)]
+    return "\n".join(lines) + "\n"
+
+
+def render_trace_rich(trace, width: int = 80, digits: int | None = None):
+    """The trace as tables for a terminal `width` columns wide. A long section shows its first
+    and last steps and says how many it leaves out. A number is never cut: several in a cell
+    wrap between them, and where that does not fit, all are rounded alike to the most digits
+    that fit (and it says so), or else the section is listed as lines."""
+    from rich.console import Group
+    from rich.text import Text
+
+    tries = [digits] if digits is not None else [None, *range(16, FEWEST_DIGITS - 1, -1)]
+    parts = []
+    for k, _ in enumerate(trace_sections(trace)):
+        for n in tries:
+            title, columns, cells = trace_sections(trace, n)[k]
+            if _least_width(columns, _elided(cells, len(columns))[0]) <= width:
+                note = None
+                if digits is None and n is not None:
+                    note = f"rounded to {n} significant digits to fit"
+                parts.append(_trace_table(title, columns, cells, note, width))
+                break
+        else:
+            title, columns, cells = trace_sections(trace, digits)[k]
+            parts.append(Text(_columns_text(title, columns, _elided(cells, len(columns))[0])))
+    return Group(*parts)
+
+
+def _least_width(columns: list[str], cells: list[list[str]]) -> int:
+    """The narrowest a trace table can be without cutting a word (a number), padding and
+    borders included."""
+    return sum(_least_columns(columns, cells)) + 3 * len(columns) + 1
+
+
+def _least_columns(columns: list[str], cells: list[list[str]]) -> list[int]:
+    """Each column as wide as its header and its longest word."""
+    return [
+        max(len(name), *(max(map(len, row[j].split()), default=0) for row in cells))
+        for j, name in enumerate(columns)
+    ]
+
+
+def _column_widths(columns: list[str], cells: list[list[str]], width: int) -> list[int]:
+    """Widths that fit a table in `width` columns (it must fit at its least): each column its
+    longest word, then the room left given to the columns, in order, up to their longest cell.
+    Set explicitly, so that rich never shrinks a column below a word."""
+    least = _least_columns(columns, cells)
+    natural = [max(len(name), *(len(row[j]) for row in cells)) for j, name in enumerate(columns)]
+    room = width - (3 * len(columns) + 1) - sum(least)
+    widths = []
+    for a, b in zip(least, natural):
+        grow = min(b - a, max(room, 0))
+        room -= grow
+        widths.append(a + grow)
+    return widths
+
+
+def _elided(cells: list[list[str]], width: int) -> tuple[list[list[str]], int]:
+    """The first and last TRACE_ENDS rows of a long section with a row of `...` between them,
+    and how many rows that leaves out."""
+    if len(cells) <= 2 * TRACE_ENDS + 1:
+        return cells, 0
+    return [*cells[:TRACE_ENDS], ["..."] * width, *cells[-TRACE_ENDS:]], len(cells) - 2 * TRACE_ENDS
+
+
+def _trace_table(title: str, columns: list[str], cells: list[list[str]], note, width: int):
+    from rich.markup import escape
+    from rich.table import Table
+
+    cells, left_out = _elided(cells, len(columns))
+    widths = _column_widths(columns, cells, width)
+    notes = [note] if note else []
+    if left_out:
+        notes.append(f"{left_out} steps in the middle not shown")
+    caption = None
+    if notes:
+        caption = "; ".join(notes) + ": every step and digit with --format json, or piped"
+    table = Table(title=escape(title), title_justify="left", caption=caption,
+                  caption_justify="left")  # fmt: skip
+    for name, column_width in zip(columns, widths):
+        # Several numbers in a cell wrap between them; one number is never cut.
+        table.add_column(
+            name,
+            style="bold" if name in ("output", "gx") else None,
+            overflow="fold",
+            width=column_width,
+            justify="right" if name in ("#", "generation") else "left",
+        )
+    for row in cells:
+        table.add_row(*(escape(cell) for cell in row))  # `[nan, 1.0]` is no markup
+    return table

@@ -236,3 +236,42 @@ def _scaled_integers(start: str, step: str, n: int) -> tuple[int, int, float] | 
     if max(abs(a), abs(a + (n - 1) * b)) >= 2**53:
         return None
     return a, b, float(10**places)
+
+
+# A standard uncertainty written after a value: 2.0±0.1, or 2.0+-0.1 where ± is hard to type.
+PLUS_MINUS_SIGNS = ("±", "+-")
+
+
+def split_uncertainty(text: str) -> tuple[str, str | None]:
+    """`2.0±0.1` or `2.0+-0.1` -> ("2.0", "0.1"); text with neither sign -> (text, None)."""
+    for sign in PLUS_MINUS_SIGNS:
+        value, found, sd = text.partition(sign)
+        if found:
+            return value, sd
+    return text, None
+
+
+def parse_sd(text: str, value: Value, name: str = "value") -> float:
+    """The standard uncertainty `text` written after `value` (VALUE±SD): one finite number,
+    at least 0, after a value that is one number (not a list or range)."""
+    if value.kind != "number":
+        raise ValueProblem(
+            f"value of {name}: an uncertainty (±) goes with one number, not with a "
+            f"{value.kind} of {value.size:,} values"
+        )
+    literal = text.strip()
+    if not _NUMBER.fullmatch(literal):
+        shown = literal if len(literal) <= 40 else literal[:37] + "..."
+        raise ValueProblem(
+            f"the uncertainty of {name} is not a number: {shown!r} (write VALUE±SD or "
+            "VALUE+-SD, as in 2.0±0.1)"
+        )
+    sd = float(literal)
+    problem = literal_problem(literal, sd)
+    if problem:
+        raise ValueProblem(f"the uncertainty of {name}: {problem}")
+    if not (math.isfinite(sd) and sd >= 0):
+        raise ValueProblem(
+            f"the uncertainty of {name} must be a finite number at least 0, not {literal}"
+        )
+    return sd

@@ -181,6 +181,7 @@ FUNCTION_NAMES = sorted(FUNCTIONS)
 TOKENS = FUNCTION_NAMES + [
     "x", "y", "z", "pi", "e", "0", "1", "2.5", ".5", "1e-3", "1e400", "(", ")", ",", "+", "-",
     "*", "/", "^", "**", " ", "__import__", "x.y", "\t", "\n", "é", "\x00", "1.2.3", "2x",
+    "[", "]", "[x, y]", ";", "±", "+-",
 ]  # fmt: skip
 VALID = [
     "square(exp(square(x)))",
@@ -191,6 +192,8 @@ VALID = [
     "tanh(sigmoid(abs(x - .5e1)))",
     "sqrt(cosh(x)) / sinh(y + pi) * e",
     "2^3^2 + ((x))",
+    "[x*y, x + sin(y)]",
+    "r = x^2 + y^2; [sqrt(r), r, 1]",
     "max(x, y, 0) - min(x, 1) + clip(x, -1, y) + relu(x - 1) + softplus(-x)",
     "atan2(y, x) * hypot(x, y) + asin(x / 2) + acosh(1 + x^2) + atanh(y / 3)",
     "gamma(x) + lgamma(x) * digamma(y) - polygamma(2, x) + beta(x, y) + erfc(x) / erf(y)",
@@ -257,8 +260,11 @@ def long_text() -> st.SearchStrategy[str]:
                      st.sampled_from(["", ")", "(", "x", "+"]))  # fmt: skip
 
 
-NUMBERS = ["0.5", "-1", "-1e-3", "1,2,3", "nan", "-inf", "1e400", "1e-400", "-0.0", ".5", "5."]
-VALUE_MISSES = ["", ",", "1,", ",1", "1.2.3", "1e", "--1", "0x1", "1_0", "١", "1 2", "inf,x"]
+NUMBERS = ["0.5", "-1", "-1e-3", "1,2,3", "nan", "-inf", "1e400", "1e-400", "-0.0", ".5", "5.",
+           "2±0.1", "2+-0.1", "-1e-3±0", "nan±1"]  # fmt: skip
+VALUE_MISSES = ["", ",", "1,", ",1", "1.2.3", "1e", "--1", "0x1", "1_0", "١", "1 2", "inf,x",
+                "1±", "±1", "1±-1", "1±nan", "1+-inf", "1,2±0.1", "1±1e400", "1±0.1±0.2",
+                "1+-", "1±x", "1±1,2", "0:1:0.5±0.1"]  # fmt: skip
 # Ranges: good ones (also without a step, which only plot takes), and every kind of bad one.
 NUMBERS += [
     "0:1:0.25",
@@ -689,3 +695,61 @@ COMMANDS.update(
         ]
     }
 )
+
+
+# See the derivative: vector results, uncertainties (VALUE±SD, NAME_sd columns) and --trace.
+COMMANDS.update(
+    {
+        name: Command(name, expression_argv("grad", *extra))
+        for name, extra in [
+            ("grad-trace", ("--trace",)),
+            ("grad-trace-json", ("--trace", "--format", "json")),
+            ("grad-trace-order2", ("--trace", "--order", "2")),
+        ]
+    }
+)
+COMMANDS["eval-json"] = Command("eval-json", expression_argv("eval", "--format", "json"))
+
+
+@st.composite
+def vector_expression(draw) -> str:
+    """`[e1, e2, ...]`, sometimes after definitions; sometimes a list where none may go (nested,
+    an argument, part of an expression, empty), which must be one error with a caret."""
+    elements = draw(st.lists(valid_expression(3), min_size=1, max_size=4))
+    vector = "[" + ", ".join(elements) + "]"
+    kind = draw(st.integers(0, 5))
+    if kind == 0:
+        return f"r = {draw(valid_expression(2))}; {vector.replace('x', 'r', 1)}"
+    if kind == 1:  # a list nested, or as an argument, or inside an expression
+        misplaced = [f"[{vector}]", f"sin({vector})", f"x + {vector}", f"{vector} * 2",
+                     f"[x, {vector}]", "[]", f"{vector};x"]  # fmt: skip
+        return draw(st.sampled_from(misplaced))
+    return vector
+
+
+def uncertain_value() -> st.SearchStrategy[str]:
+    """A value with an uncertainty, good or bad."""
+    number = st.one_of(st.floats().map(repr), st.sampled_from(NUMBERS))
+    sign = st.sampled_from(["±", "+-", " ± ", "±±", "+ -"])
+    return st.builds(lambda v, s, sd: v + s + sd, number, sign, number)
+
+
+def see_derivative_inputs() -> st.SearchStrategy[Input]:
+    """Vector results and uncertain values together, with x_sd given as a value of its own
+    too (a column of batch's table); and huge graphs, which --trace must refuse."""
+    value = st.one_of(uncertain_value(), st.sampled_from(NUMBERS + VALUE_MISSES))
+    expression = st.one_of(vector_expression(), valid_expression(), near_miss())
+    evaluated = st.builds(
+        lambda text, x, y, sd: Input(text, (("--x", x), ("--y", y), ("--x_sd", sd))),
+        expression,
+        value,
+        value,
+        st.sampled_from(["0.1", "0", "-1", "nan", "", "abc", "1e400"]),
+    )
+    huge = st.builds(
+        lambda n, vector: Input(("[x, " if vector else "") + "x" + "+x" * n
+                                + ("]" if vector else ""), (("--x", "1±0.1"),)),
+        st.integers(3000, 12000),
+        st.booleans(),
+    )  # fmt: skip
+    return st.one_of(evaluated, evaluated, evaluated, huge)

@@ -521,6 +521,9 @@ def test_a_file_of_slow_records_is_written_window_by_window_and_ctrl_c_keeps_a_p
     )  # fmt: skip
     try:
         _wait_for(lambda: any(p.stat().st_size for p in _temporary(tmp_path)))
+        # Bytes on disk may be a window still being written (Ctrl-C then keeps nothing, as
+        # documented): the next window is a second away, so a moment later the first is whole.
+        time.sleep(0.3)
         proc.send_signal(signal.SIGINT)
         out, err = proc.communicate(timeout=60)
     finally:
@@ -588,9 +591,11 @@ def test_every_spelling_of_a_value_gets_the_rule_dezero_grad_gives(literal):
         ("x,value,error,expr", "csv", "column 'value' of the header (line 1) has the name of an "
          "output column (value, error, grad_*, d2f/dx2...): rename it"),
         ("x,value,error,expr", "jsonl", "column 'value' of the header (line 1) has the name of "
-         "an output field (expr, inputs, value, grad, derivatives, warnings, error): rename it"),
+         "an output field (expr, inputs, value, uncertainty, input_sd, grad, derivatives, "
+         "warnings, error): rename it"),
         ("x,expr", "jsonl", "column 'expr' of the header (line 1) has the name of an output "
-         "field (expr, inputs, value, grad, derivatives, warnings, error): rename it"),
+         "field (expr, inputs, value, uncertainty, input_sd, grad, derivatives, warnings, "
+         "error): rename it"),
         ("id,id,x", "jsonl", "the header names column 'id' twice"),
         ("id,id,x", "csv", "the header names column 'id' twice"),
         ("id,x,id", "tsv", "the header names column 'id' twice"),
@@ -631,8 +636,8 @@ def test_names_that_are_not_ours_pass_through():
 
 
 FIELD = (
-    "the record has a field {!r}, the name of an output field (expr, inputs, value, grad, "
-    "derivatives, warnings, error): rename it"
+    "the record has a field {!r}, the name of an output field (expr, inputs, value, "
+    "uncertainty, input_sd, grad, derivatives, warnings, error): rename it"
 )
 
 
@@ -688,8 +693,10 @@ def test_a_key_given_twice_is_an_error_that_keeps_every_value():
 def test_the_reserved_names_are_the_names_batch_writes(order):
     # Every CSV column batch adds is an output column; every key of a record is a record key.
     for wrt in [("x",), ("x", "y1"), ("a_b", "c")]:
-        for column in names.output_columns(names.column_labels(wrt, order)):
-            assert names.is_output_column(column), column
+        for outputs, uncertain in [(0, False), (0, True), (1, False), (3, True)]:
+            columns = names.result_columns(wrt, order, outputs, uncertain)
+            for column in names.output_columns(columns):
+                assert names.is_output_column(column), column
     result = (
         api.derivatives("x*y", {"x": 1.0, "y": 2.0}, 2)
         if order > 1

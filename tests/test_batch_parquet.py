@@ -329,3 +329,22 @@ def test_without_pyarrow_parquet_is_one_error_line(tmp_path, monkeypatch, dezero
         2, "", message
     )  # fmt: skip
     assert not (tmp_path / "o.parquet").exists()
+
+
+def test_uncertainty_columns_as_in_csv(tmp_path, dezero):
+    src = write(tmp_path / "in.parquet", x=[2.0, 1.0, 3.0], x_sd=pa.array([0.1, -1.0, None]))
+    dest = tmp_path / "out.parquet"
+    code, _, err = dezero("batch", "--expr", "x^2", src, "-o", str(dest))
+    assert (code, err) == (1, FAILED.format(2, 3, 2))
+    assert pq.read_table(dest).schema.names == ["x", "x_sd", "value", "value_sd", "grad_x", "error"]
+    csv_out = dezero("batch", "--expr", "x^2", stdin="x,x_sd\n2.0,0.1\n").stdout.splitlines()
+    value, value_sd, grad_x = map(float, csv_out[1].split(",")[2:5])
+    assert rows(dest) == [
+        {"x": 2.0, "x_sd": 0.1, "value": value, "value_sd": value_sd, "grad_x": grad_x,
+         "error": None},
+        {"x": 1.0, "x_sd": -1.0, "value": None, "value_sd": None, "grad_x": None,
+         "error": "row 2: the uncertainty of x (x_sd) must be a finite number at least 0, not "
+                  "-1.0"},
+        {"x": 3.0, "x_sd": None, "value": None, "value_sd": None, "grad_x": None,
+         "error": "row 3: no value for variable 'x_sd'"},
+    ]  # fmt: skip

@@ -51,7 +51,7 @@ def test_json_output_with_a_vector_and_a_scalar(dezero):
         1e-08,
     )
     assert set(record) == {
-        "expr", "inputs", "value", "checks", "eps", "rtol", "atol", "ok", "warnings",
+        "schema", "expr", "inputs", "value", "checks", "eps", "rtol", "atol", "ok", "warnings",
     }  # fmt: skip
 
 

@@ -32,7 +32,8 @@ OUTPUTS = [
     (["grad", SEED, "--x", "0.5"], "f = 1.648721270700128\ndf/dx = 3.297442541400256\n"),
     (
         ["grad", SEED, "--x", "0.5", "--format", "json"],
-        '{"expr": "square(exp(square(x)))", "inputs": {"x": 0.5}, "value": 1.648721270700128, '
+        '{"schema": 1, '
+        '"expr": "square(exp(square(x)))", "inputs": {"x": 0.5}, "value": 1.648721270700128, '
         '"grad": {"x": 3.297442541400256}, "warnings": []}\n',
     ),
     (["grad", SEED, "--x", "0.5", "-q"], "1.648721270700128\n3.297442541400256\n"),
@@ -44,7 +45,8 @@ OUTPUTS = [
     (["eval", SEED, "--x", "0.5"], "f = 1.648721270700128\n"),
     (
         ["eval", SEED, "--x", "0.5", "--format", "json"],
-        '{"expr": "square(exp(square(x)))", "inputs": {"x": 0.5}, "value": 1.648721270700128, '
+        '{"schema": 1, '
+        '"expr": "square(exp(square(x)))", "inputs": {"x": 0.5}, "value": 1.648721270700128, '
         '"warnings": []}\n',
     ),
     (["eval", SEED, "--x", "0.5", "-q"], "1.648721270700128\n"),
@@ -52,7 +54,7 @@ OUTPUTS = [
     (["grad", "3"], "f = 3.0\n"),
     (
         ["grad", "3", "--format", "json"],
-        '{"expr": "3", "inputs": {}, "value": 3.0, "grad": {}, "warnings": []}\n',
+        '{"schema": 1, "expr": "3", "inputs": {}, "value": 3.0, "grad": {}, "warnings": []}\n',
     ),
     (["grad", "3", "-q"], "3.0\n"),
     (["grad", "x*y", "--x", "2", "--y", "-1"], "f = -2.0\ndf/dx = -1.0\ndf/dy = 2.0\n"),
@@ -83,7 +85,8 @@ OUTPUTS = [
     ),
     (
         ["grad", "x*y", "--x", "1,2,3", "--y", "2", "--format", "json"],
-        '{"expr": "x*y", "inputs": {"x": [1.0, 2.0, 3.0], "y": 2.0}, "value": [2.0, 4.0, 6.0], '
+        '{"schema": 1, '
+        '"expr": "x*y", "inputs": {"x": [1.0, 2.0, 3.0], "y": 2.0}, "value": [2.0, 4.0, 6.0], '
         '"grad": {"x": [2.0, 2.0, 2.0], "y": [1.0, 2.0, 3.0]}, "warnings": []}\n',
     ),
     (["eval", "x*y", "--x", "1,2,3", "--y", "2", "-q"], "2.0 4.0 6.0\n"),
@@ -158,12 +161,12 @@ def test_help(dezero):
     result = dezero("--help")
     assert result.code == 0 and result.stderr == ""
     assert result.stdout.startswith("Usage: dezero [OPTIONS] COMMAND [ARGS]...\n")
-    for command in cli.commands:
+    for command in cli.list_commands(None):
         assert f"\n  {command} " in result.stdout
     assert dezero("-h").stdout == result.stdout
 
 
-@pytest.mark.parametrize("name", sorted(cli.commands))
+@pytest.mark.parametrize("name", cli.list_commands(None))
 def test_every_command_has_help_with_an_example(name, dezero):
     result = dezero(name, "--help")
     assert result.code == 0
@@ -392,7 +395,7 @@ def test_unused_variable_is_a_warning(dezero):
     result = dezero("eval", "x", "--x", "1", "--y", "2", "--format", "json")
     ok(
         result,
-        '{"expr": "x", "inputs": {"x": 1.0}, "value": 1.0, '
+        '{"schema": 1, "expr": "x", "inputs": {"x": 1.0}, "value": 1.0, '
         '"warnings": ["variable \'y\' is given but not used in the expression"]}\n',
         "warning: variable 'y' is given but not used in the expression\n",
     )
@@ -404,63 +407,66 @@ DOMAIN = [
     (
         ["grad", "log(x)", "--x", "-1"],
         "f = nan\ndf/dx = -1.0\n",
-        '{"expr": "log(x)", "inputs": {"x": -1.0}, "value": null, "grad": {"x": -1.0}, '
+        '{"schema": 1, '
+        '"expr": "log(x)", "inputs": {"x": -1.0}, "value": null, "grad": {"x": -1.0}, '
         '"warnings": ["log gave nan (outside its domain)"]}\n',
         "warning: log gave nan (outside its domain)\n",
     ),
     (
         ["grad", "sqrt(x)", "--x", "-4"],
         "f = nan\ndf/dx = nan\n",
-        '{"expr": "sqrt(x)", "inputs": {"x": -4.0}, "value": null, "grad": {"x": null}, '
+        '{"schema": 1, '
+        '"expr": "sqrt(x)", "inputs": {"x": -4.0}, "value": null, "grad": {"x": null}, '
         '"warnings": ["sqrt gave nan (outside its domain)"]}\n',
         "warning: sqrt gave nan (outside its domain)\n",
     ),
     (
         ["grad", "exp(x)", "--x", "1000"],
         "f = inf\ndf/dx = inf\n",
-        '{"expr": "exp(x)", "inputs": {"x": 1000.0}, "value": null, "grad": {"x": null}, '
+        '{"schema": 1, '
+        '"expr": "exp(x)", "inputs": {"x": 1000.0}, "value": null, "grad": {"x": null}, '
         '"warnings": ["exp gave inf (overflow or division by zero)"]}\n',
         "warning: exp gave inf (overflow or division by zero)\n",
     ),
     (
         ["grad", "1/x", "--x", "0"],
         "f = inf\ndf/dx = -inf\n",
-        '{"expr": "1/x", "inputs": {"x": 0.0}, "value": null, "grad": {"x": null}, '
+        '{"schema": 1, "expr": "1/x", "inputs": {"x": 0.0}, "value": null, "grad": {"x": null}, '
         '"warnings": ["\'/\' gave inf (overflow or division by zero)"]}\n',
         "warning: '/' gave inf (overflow or division by zero)\n",
     ),
     (
         ["eval", "log(-1)"],
         "f = nan\n",
-        '{"expr": "log(-1)", "inputs": {}, "value": null, '
+        '{"schema": 1, "expr": "log(-1)", "inputs": {}, "value": null, '
         '"warnings": ["log gave nan (outside its domain)"]}\n',
         "warning: log gave nan (outside its domain)\n",
     ),
     (
         ["eval", "sqrt(-4)"],
         "f = nan\n",
-        '{"expr": "sqrt(-4)", "inputs": {}, "value": null, '
+        '{"schema": 1, "expr": "sqrt(-4)", "inputs": {}, "value": null, '
         '"warnings": ["sqrt gave nan (outside its domain)"]}\n',
         "warning: sqrt gave nan (outside its domain)\n",
     ),
     (
         ["eval", "exp(1000)"],
         "f = inf\n",
-        '{"expr": "exp(1000)", "inputs": {}, "value": null, '
+        '{"schema": 1, "expr": "exp(1000)", "inputs": {}, "value": null, '
         '"warnings": ["exp gave inf (overflow or division by zero)"]}\n',
         "warning: exp gave inf (overflow or division by zero)\n",
     ),
     (
         ["eval", "1/0"],
         "f = inf\n",
-        '{"expr": "1/0", "inputs": {}, "value": null, '
+        '{"schema": 1, "expr": "1/0", "inputs": {}, "value": null, '
         '"warnings": ["\'/\' gave inf (overflow or division by zero)"]}\n',
         "warning: '/' gave inf (overflow or division by zero)\n",
     ),
     (
         ["grad", "sqrt(x)", "--x", "0,4"],
         "f = [0.0, 2.0]\ndf/dx = [inf, 0.25]\n",
-        '{"expr": "sqrt(x)", "inputs": {"x": [0.0, 4.0]}, "value": [0.0, 2.0], '
+        '{"schema": 1, "expr": "sqrt(x)", "inputs": {"x": [0.0, 4.0]}, "value": [0.0, 2.0], '
         '"grad": {"x": [null, 0.25]}, "warnings": ["the derivative by x is inf"]}\n',
         "warning: the derivative by x is inf\n",
     ),

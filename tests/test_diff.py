@@ -249,7 +249,9 @@ def test_json_mirrors_grad_with_texts_that_eval_accepts():
     record = json.loads(outcome.stdout)
     grad = json.loads(run(["grad", expr, "--x", "0.8", "--y", "0.6", "--order", "2",
                            "--format", "json"]).stdout)  # fmt: skip
-    assert list(record) == ["expr", "point", "generic", "grad", "derivatives", "warnings"]
+    assert list(record) == [
+        "schema", "expr", "point", "generic", "grad", "derivatives", "warnings"
+    ]  # fmt: skip
     assert record["point"] == {"x": 0.8090169943749475, "y": 0.6180339887498949}
     assert record["generic"] is True
     assert record["derivatives"][1]["y"]["y"] == ("t1 = y^2 + 1; 8*y^2*sin(x)/t1^3 - 2*sin(x)/t1^2")
@@ -270,6 +272,7 @@ def test_json_mirrors_grad_with_texts_that_eval_accepts():
 def test_json_at_a_point():
     outcome = run(["diff", "x*y", "--x", "2", "--y", "-1", "--format", "json"])
     assert json.loads(outcome.stdout) == {
+        "schema": 1,
         "expr": "x*y",
         "point": {"x": 2.0, "y": -1.0},
         "generic": False,

@@ -22,7 +22,9 @@ def classes():
 def test_json_lists_every_registered_name_once(dezero):
     result = dezero("functions", "--format", "json")
     assert result.code == 0
-    rows = json.loads(result.stdout)
+    document = json.loads(result.stdout)
+    assert list(document) == ["schema", "functions"]
+    rows = document["functions"]
     names = [row["name"] for row in rows] + [a for row in rows for a in row["aliases"]]
     assert sorted(names) == sorted(FUNCTIONS)
     assert len(rows) == len(classes())
@@ -37,7 +39,7 @@ def test_json_lists_every_registered_name_once(dezero):
 
 
 def test_json_row_exactly(dezero):
-    rows = json.loads(dezero("functions", "--format", "json").stdout)
+    rows = json.loads(dezero("functions", "--format", "json").stdout)["functions"]
     by_name = {row["name"]: row for row in rows}
     assert by_name["log"] == {
         "name": "log",

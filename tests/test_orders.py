@@ -279,6 +279,7 @@ def test_cli_json_has_grad_and_nested_derivatives(dezero):
     )  # fmt: skip
     assert code == 0
     assert json.loads(out) == {
+        "schema": 1,
         "expr": "x*y + sin(x)/(1+y^2)",
         "inputs": {"x": 0.7, "y": -0.3},
         "value": 0.3810254011354963,

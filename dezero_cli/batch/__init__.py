@@ -16,7 +16,7 @@ prefix. No Click here: the CLI opens the streams and passes them in.
 
 from __future__ import annotations
 
-from . import many, parts, storage
+from . import parts, storage
 from .job import (
     DELIMITERS,
     EXTENSIONS,
@@ -41,7 +41,6 @@ __all__ = [
     "check_formats",
     "compile_within",
     "format_for",
-    "many",
     "parts",
     "run",
     "run_path",

@@ -89,6 +89,10 @@ class Table:
         """The text of every cell, column by column, as Python strings."""
         return [series.to_list() for series in self.frame.iter_columns()]
 
+    def cell(self, j: int, i: int) -> str:
+        """The text of one cell: column `j`, row `i`."""
+        return self.frame.to_series(j)[i]
+
     def inputs(self, count: int) -> list[pl.Series]:
         """The first `count` rows' cells, column by column (for Parquet)."""
         return self.frame.head(count).get_columns()

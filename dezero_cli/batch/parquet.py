@@ -125,6 +125,10 @@ class Slice:
             return native.cast_arrow(texts, name, where, first, self.errors)
         return column(texts.to_pylist(), name, first, self.errors, where)
 
+    def cell(self, j: int, i: int) -> str:
+        """One cell as text (for an error): a number as Python writes it."""
+        return str(self.batch.column(j)[i].as_py())
+
     def inputs(self, count: int) -> list[pa.Array]:
         """The first `count` rows' input columns, as they came."""
         return [c if count == self.n else c.slice(0, count) for c in self.batch.columns]

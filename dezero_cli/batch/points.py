@@ -25,8 +25,8 @@ import numpy as np
 from .. import api
 from .cells import cell, column
 from .job import DELIMITERS, FAST_EXTRA, BatchError, native_from_start
-from .names import column_labels, header_problem, output_columns, result_columns
-from .rows import Guard, encode, row_record
+from .names import header_problem, output_columns, result_columns, uncertainty_columns
+from .rows import Guard, encode, result_column, row_record
 from .streams import blocks, line_cap, split_lines
 
 
@@ -36,7 +36,10 @@ def points(source, sink, delim, output_format, options, stats, progress) -> None
     cap = line_cap(options.limits)
     header, header_text = read_header(source, cap, delim)
     index = variable_columns(header, program, output_format)
-    labels = column_labels(api.select_wrt(program, options.wrt), options.order)
+    uncertain = uncertainty_positions(header, program)
+    labels = result_columns(
+        api.select_wrt(program, options.wrt), options.order, program.outputs, bool(uncertain)
+    )
     if output_format == "parquet":
         from . import parquet
 
@@ -48,7 +51,7 @@ def points(source, sink, delim, output_format, options, stats, progress) -> None
             writer.write_header(header_text if same else None)
     tables = text_tables(source, cap, delim, len(header), writer.delim, options)
     with writer:
-        evaluate_tables(tables, writer, index, options, stats, progress, "line")
+        evaluate_tables(tables, writer, index, uncertain, options, stats, progress, "line")
 
 
 def text_tables(source, cap, delim: str, ncols: int, out_delim, options):
@@ -81,8 +84,11 @@ def parquet_points(source, sink, output_format, options, stats, progress) -> Non
     program = options.expr
     file = parquet.Input(source)
     index = variable_columns(file.names, program, output_format, "the Parquet schema")
-    file.check_variables(index)
-    labels = column_labels(api.select_wrt(program, options.wrt), options.order)
+    uncertain = uncertainty_positions(file.names, program)
+    file.check_variables({**index, **{column: j for column, j in uncertain.values()}})
+    labels = result_columns(
+        api.select_wrt(program, options.wrt), options.order, program.outputs, bool(uncertain)
+    )
     writer = _ParquetOutput(parquet.Writer(sink, file.output_schema(labels)), labels)
 
     def tables():
@@ -92,26 +98,57 @@ def parquet_points(source, sink, output_format, options, stats, progress) -> Non
             row0 += table.n
 
     with writer:
-        evaluate_tables(tables(), writer, index, options, stats, progress, "row")
+        evaluate_tables(tables(), writer, index, uncertain, options, stats, progress, "row")
 
 
-def evaluate_tables(tables, writer, index, options, stats, progress, where: str) -> None:
-    """Evaluate each table (a block or slice of rows, numbered from `first`), write it."""
+def uncertainty_positions(header: list[str], program) -> dict[str, tuple[str, int]]:
+    """The columns of standard uncertainties (names.uncertainty_columns): variable name ->
+    (column name, position)."""
+    where = {name: j for j, name in enumerate(header)}
+    return {
+        name: (column, where[column])
+        for name, column in uncertainty_columns(program.variables, where).items()
+    }
+
+
+def evaluate_tables(tables, writer, index, uncertain, options, stats, progress, where) -> None:
+    """Evaluate each table (a block or slice of rows, numbered from `first`), write it.
+    `where` names a row in errors: "line" (of text) or "row" (of Parquet)."""
     program = options.expr
     wrt = api.select_wrt(program, options.wrt)
     guard = Guard(options.limits)
     with Behind(writer.write_points) as behind:
         for table, first in tables:
             columns = {name: table.numbers(index[name], name, where, first) for name in index}
+            sd = {
+                name: sd_column(table, j, name, column, where, first)
+                for name, (column, j) in uncertain.items()
+            }
             errors = table.errors
             n, order = table.n, options.order
-            rows, good = evaluate(guard, program, columns, n, errors, wrt, order, first, where)
+            rows, good = evaluate(
+                guard, program, columns, n, errors, wrt, order, first, where, sd or None
+            )
             count = n
             if options.fail_fast and errors:
                 count = min(errors) + 1
             behind.put((table, rows, good, first, count, stats))
             if _tally(stats, errors, first, count, progress, options.fail_fast):
                 return
+
+
+def sd_column(table, j: int, name: str, column: str, where: str, first: int) -> np.ndarray:
+    """Column `j` of the table, the standard uncertainties of `name`; a cell that is no finite
+    number at least 0 becomes an error for its row."""
+    col = table.numbers(j, column, where, first)
+    errors = table.errors
+    for i in np.flatnonzero(~(np.isfinite(col) & (col >= 0))).tolist():
+        if i not in errors:
+            errors[i] = (
+                f"{where} {first + i}: the uncertainty of {name} ({column}) must be a finite "
+                f"number at least 0, not {table.cell(j, i).strip()}"
+            )
+    return col
 
 
 def _tally(stats, errors, first, count, progress, fail_fast) -> bool:
@@ -265,6 +302,9 @@ class Lines:
     def cells(self) -> list[list[str]]:
         return self.columns
 
+    def cell(self, j: int, i: int) -> str:
+        return self.columns[j][i]
+
     def inputs(self, count: int) -> list[list[str]]:
         """The first `count` rows' cells, column by column (for Parquet)."""
         return [c[:count] for c in self.columns]
@@ -296,7 +336,7 @@ def _split(lines, delim, ncols, block, errors, line0) -> list[list[str]]:
     return columns
 
 
-def evaluate(guard, program, columns, n, errors, wrt, order, line0, where="line"):
+def evaluate(guard, program, columns, n, errors, wrt, order, line0, where="line", sd=None):
     """Evaluate the rows without errors, and say which rows those are (None: all).
 
     Rows that meet a limit become errors too.
@@ -309,8 +349,9 @@ def evaluate(guard, program, columns, n, errors, wrt, order, line0, where="line"
         if not good.size:
             return None, good
         columns = {name: col[good] for name, col in columns.items()}
+        sd = {name: col[good] for name, col in (sd or {}).items()} or None
     m = n if good is None else good.size
-    rows, done = guard.rows(program, columns, m, wrt, order)
+    rows, done = guard.rows(program, columns, m, wrt, order, sd)
     if done < m:  # the rest met a limit
         where_rows = np.arange(n) if good is None else good
         for i in where_rows[done:].tolist():
@@ -321,10 +362,9 @@ def evaluate(guard, program, columns, n, errors, wrt, order, line0, where="line"
 
 def full_columns(rows, labels, good, n: int) -> list[np.ndarray]:
     """Each result column over all `n` rows of a block, nan where a row has no result."""
-    width = 1 + len(labels)
     if rows is None:
-        return [np.full(n, np.nan) for _ in range(width)]
-    arrays = result_columns(rows, labels)
+        return [np.full(n, np.nan) for _ in labels]
+    arrays = numbers(rows, labels)
     if good is None:
         return arrays
     out = []
@@ -333,6 +373,11 @@ def full_columns(rows, labels, good, n: int) -> list[np.ndarray]:
         whole[good] = a
         out.append(whole)
     return out
+
+
+def numbers(rows, labels) -> list[np.ndarray]:
+    """The result columns names.result_columns describes (`labels`), error aside."""
+    return [result_column(rows, what) for _, what in labels]
 
 
 def collect_warnings(rows, index, line0, stats, end=None) -> None:
@@ -426,7 +471,7 @@ class _Writer:
         and a few string replaces, rather than a Python-level repr per number.
         """
         d = self.delim
-        matrix = np.column_stack(result_columns(rows, self.labels))
+        matrix = np.column_stack(numbers(rows, self.labels))
         text = repr(matrix.tolist())[2:-2].replace(", ", d).replace("]" + d + "[", d + "\n" + d)
         cells = (d + text + d).split("\n")
         finite = np.isfinite(matrix)
@@ -439,19 +484,19 @@ class _Writer:
 
     def _points_slow(self, lines, table, rows, good, count) -> None:
         cells, errors = table.columns, table.errors
-        matrix = np.column_stack(result_columns(rows, self.labels)) if rows is not None else None
+        matrix = np.column_stack(numbers(rows, self.labels)) if rows is not None else None
         where = _positions(good, table.n)
-        width = 1 + len(self.labels)
+        width = len(self.labels)
         for i in range(count):
             if i in errors:
-                numbers, error = [""] * width, errors[i]
+                texts, error = [""] * width, errors[i]
             else:
-                numbers, error = [cell(x) for x in matrix[where[i]].tolist()], ""
+                texts, error = [cell(x) for x in matrix[where[i]].tolist()], ""
             if lines is not None and i not in errors and '"' not in lines[i]:
                 d = self.delim
-                self.sink.write(lines[i] + d + d.join(numbers) + d + "\n")
+                self.sink.write(lines[i] + d + d.join(texts) + d + "\n")
             else:
-                self._csv_row([*(c[i] for c in cells), *numbers, error])
+                self._csv_row([*(c[i] for c in cells), *texts, error])
 
     def _points_jsonl(self, cells, rows, good, errors, n, count) -> None:
         where = _positions(good, n)

@@ -20,7 +20,7 @@ from ..values import literal_problem
 from .cells import msgspec_encoder, number_texts
 from .job import native_from_start
 from .jsonlines import Duplicate, RawNumber, RecordError, dumps, fast_loader, load
-from .names import RESERVED_KEYS, record_problem
+from .names import RESERVED_KEYS, record_problem, uncertainty_columns
 from .rows import Guard, Rows, compile_within, remember, row_record
 from .streams import blocks, line_cap, split_lines
 
@@ -170,10 +170,12 @@ class _Window:
                 if type(v) is not float:  # not a plain number (a float is always finite here)
                     v = values[k] = _json_value(v, program.variables[k])
                     vector = vector or type(v) is not float
-            if vector:
-                # Vector values: an evaluation of its own, exactly as `dezero grad` does it.
+            sd = _record_sd(obj, program)
+            if vector or sd or program.outputs:
+                # Vector values, uncertainties (NAME_sd fields) or a vector result: an
+                # evaluation of its own, exactly as `dezero grad` does it.
                 with enforce(options.limits):
-                    self.out[i] = _single(program, values, passed, options)
+                    self.out[i] = _single(program, values, passed, options, sd)
                 return
         except (RecordError, DezeroError) as exc:
             self._fail(i, exc, obj)
@@ -337,15 +339,29 @@ def _wrt_for(program: Program, wrt) -> tuple[str, ...]:
     return tuple(name for name in wrt if name in program.variables)
 
 
-def _single(program, values, passed, options) -> str:
+def _record_sd(obj: dict, program: Program) -> dict[str, float]:
+    """The standard uncertainties a record gives in NAME_sd fields (names.uncertainty_columns),
+    read as values are; one number each (api refuses a bad one)."""
+    sd = {}
+    for name, field_name in uncertainty_columns(program.variables, obj).items():
+        v = obj[field_name]
+        if type(v) is not float:  # a plain float is taken as it is, as for values
+            v = _json_value(v, field_name)
+        if type(v) is not float:
+            raise RecordError(f"{field_name} must be one number, not {np.size(v)}")
+        sd[name] = v
+    return sd
+
+
+def _single(program, values, passed, options, sd=None) -> str:
     values = dict(zip(program.variables, values))
     wrt = _wrt_for(program, options.wrt)
     if options.order <= 0:
-        result = api.evaluate(program, values)
+        result = api.evaluate(program, values, sd)
     elif options.order == 1:
-        result = api.grad(program, values, wrt)
+        result = api.grad(program, values, wrt, sd)
     else:
-        result = api.derivatives(program, values, options.order, wrt)
+        result = api.derivatives(program, values, options.order, wrt, sd)
     record = dict(passed)
     record.update(render.result_record(result))
     return dumps(record)

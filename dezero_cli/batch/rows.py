@@ -4,17 +4,125 @@ within the limits by splitting rows that meet one together."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 
 import numpy as np
 
-from .. import api, render
-from ..api import Program, Result, Rows, grad_rows
+from .. import api, diagnostics, render
+from ..api import Program, Result
+from ..engine.core import Variable, no_grad, using_config
+from ..engine.higher import backprop
 from ..errors import GraphTooLarge, TimeLimitExceeded
 from ..language.program import CALL
 from ..limits import Limits, check_expression_size, enforce, time_limit
 
 # JSON text of one record, without NaN; json.dumps would build an encoder per call.
 encode = json.JSONEncoder(allow_nan=False).encode
+
+
+@dataclass
+class Rows(Result):
+    """Results for `n` independent rows: every array has a leading row axis of length `n`.
+
+    `row_warnings` maps a row index to the warnings `grad` would give for that row alone.
+    """
+
+    row_warnings: dict[int, list[str]] = field(default_factory=dict)
+
+
+def grad_rows(
+    expr: str | Program,
+    columns: Mapping[str, np.ndarray],
+    n: int,
+    wrt: Iterable[str] | None = None,
+    order: int = 1,
+    sd: Mapping[str, np.ndarray] | None = None,
+) -> Rows:
+    """Value and derivatives up to `order` (0: value only, no graph) at each of `n` rows.
+
+    `columns` holds a 1-D float64 array of length `n` per variable. Rows are independent, so one
+    graph and one backward pass seeded with ones give every row's derivatives at once; reductions
+    see `Config.batch_ndim = 1` and never mix rows. Order 2 and up go through
+    `api.derivatives`, which is elementwise in the same way. A vector result gets one backward
+    pass per output on the one graph, and every array a second axis over the outputs.
+    `sd` holds a column of standard uncertainties for some variables: then the value's
+    uncertainty is propagated too (first order, `api.propagate`), at any order, even 0.
+    """
+    program = api.as_program(expr)
+    wrt = api.select_wrt(program, wrt)
+    inputs, _ = api.check_values(program, columns)
+    sd = {name: s for name, s in (sd or {}).items() if name in program.variables}
+    grads = derivatives = uncertainty = None
+    with np.errstate(all="ignore"), using_config("batch_ndim", 1):
+        if order <= 0 and not sd:
+            with no_grad():
+                y = api.run(program, {name: Variable(x, name) for name, x in inputs.items()})
+            value = _row_outputs(program, y.data if not program.outputs else [v.data for v in y], n)
+        elif order <= 1:
+            names = (*wrt, *(name for name in sd if name not in wrt))
+            value, grads = _first_order(program, inputs, names, n)
+            if sd:
+                uncertainty = _uncertainty(program, grads, sd)
+            grads = {name: grads[name] for name in wrt} if order == 1 else None
+        else:
+            result = api.derivatives(program, inputs, order, wrt)
+            value = _row_outputs(program, result.value, n)
+            grads = {name: _row_outputs(program, g, n) for name, g in result.grad.items()}
+            derivatives = [
+                {key: _row_outputs(program, a, n) for key, a in level.items()}
+                for level in result.derivatives
+            ]
+            if sd:
+                _, by = _first_order(program, inputs, tuple(sd), n)
+                uncertainty = _uncertainty(program, by, sd)
+    rows = Rows(program.text, inputs, value, grads, [], derivatives, program.outputs)
+    if sd:
+        rows.uncertainty, rows.input_sd = uncertainty, sd
+    checked = diagnostics.distinct_partials(grads or {}, derivatives)
+    rows.row_warnings = diagnostics.explain(program, inputs, value, checked, rows=True)
+    return rows
+
+
+def _first_order(program: Program, inputs: dict, names: tuple[str, ...], n: int):
+    """The value and the first derivatives by `names` at every row: one graph, one backward
+    pass per output (the same graph for each)."""
+    xs = {name: Variable(x, name, requires_grad=name in names) for name, x in inputs.items()}
+    y = api.run(program, xs)
+    wanted = [xs[name] for name in names]
+    ys = y if program.outputs else [y]
+    passes = [backprop(v, wanted) for v in ys]
+    value = _row_outputs(program, [v.data for v in ys] if program.outputs else y.data, n)
+    grads = {
+        name: _row_outputs(
+            program, [_data(p[j]) for p in passes] if program.outputs else _data(passes[0][j]), n
+        )
+        for j, name in enumerate(names)
+    }
+    return value, grads
+
+
+def _uncertainty(program: Program, grads: dict, sd: dict) -> np.ndarray:
+    """The value's standard uncertainty at every row (and output)."""
+    return api.propagate(
+        grads, {name: s[:, None] if program.outputs else s for name, s in sd.items()}
+    )
+
+
+def _data(v: Variable | None):
+    return 0.0 if v is None else v.data
+
+
+def _row_array(a, n: int) -> np.ndarray:
+    return np.broadcast_to(np.asarray(a, dtype=np.float64), (n,))
+
+
+def _row_outputs(program: Program, a, n: int) -> np.ndarray:
+    """Rows on the first axis: (n,) for a scalar result, (n, outputs) for a vector, whose `a`
+    has the outputs first (a list or an array)."""
+    if not program.outputs:
+        return _row_array(a, n)
+    return np.stack([_row_array(part, n) for part in a], axis=1)
 
 
 class Guard:
@@ -33,8 +141,12 @@ class Guard:
         self.piece: dict[str, int] = {}  # expression -> most rows per evaluation that fit
         self.hopeless: dict[str, str] = {}  # expression -> the error its records get
 
-    def rows(self, program: Program, columns, n: int, wrt, order) -> tuple[Rows | None, int]:
-        """The results of the first `done` of the `n` rows, and `done`; the others failed."""
+    def rows(
+        self, program: Program, columns, n: int, wrt, order, sd=None
+    ) -> tuple[Rows | None, int]:
+        """The results of the first `done` of the `n` rows, and `done`; the others failed.
+
+        `sd` holds the columns of standard uncertainties, if any (see grad_rows)."""
         text = program.text
         if text in self.hopeless:
             return None, 0
@@ -44,9 +156,12 @@ class Guard:
         while start < n:
             stop = min(start + size, n)
             part = columns if stop - start == n else {k: c[start:stop] for k, c in columns.items()}
+            extra = {}
+            if sd:
+                extra["sd"] = sd if stop - start == n else {k: c[start:stop] for k, c in sd.items()}
             try:
                 with enforce(self.limits):
-                    parts.append(self.evaluate(program, part, stop - start, wrt, order))
+                    parts.append(self.evaluate(program, part, stop - start, wrt, order, **extra))
             except (GraphTooLarge, TimeLimitExceeded) as exc:
                 if stop - start == 1:
                     remember(self.hopeless, text, exc.message)
@@ -98,7 +213,11 @@ def concat(parts: list[Rows]) -> Rows | None:
             {key: cat(lambda p, k=k, key=key: p.derivatives[k][key]) for key in level}
             for k, level in enumerate(first.derivatives)
         ]
-    rows = Rows(first.expr, inputs, cat(lambda p: p.value), grads, [], derivatives)
+    rows = Rows(first.expr, inputs, cat(lambda p: p.value), grads, [], derivatives, first.outputs)
+    if first.uncertainty is not None:
+        rows.uncertainty = cat(lambda p: p.uncertainty)
+        sd = first.input_sd
+        rows.input_sd = {name: cat(lambda p, name=name: p.input_sd[name]) for name in sd}
     offset = 0
     for p in parts:
         rows.row_warnings.update((offset + i, w) for i, w in p.row_warnings.items())
@@ -112,6 +231,18 @@ def derivative_column(rows: Rows, path: tuple[str, ...]) -> np.ndarray:
     return rows.derivatives[len(path) - 1][path]
 
 
+def result_column(rows: Rows, what: tuple) -> np.ndarray:
+    """One result column of `rows`, as names.result_columns describes it."""
+    if what[0] == "value":
+        a = rows.value
+    elif what[0] == "sd":
+        a = rows.uncertainty
+    else:
+        a = derivative_column(rows, what[1])
+    output = what[-1]
+    return a if output is None else a[:, output]
+
+
 def row_record(rows: Rows, k: int) -> dict:
     """The `dezero grad --format json` record of row `k` of `rows`."""
     result = Result(
@@ -120,9 +251,13 @@ def row_record(rows: Rows, k: int) -> dict:
         rows.value[k],
         None if rows.grad is None else {name: g[k] for name, g in rows.grad.items()},
         list(rows.row_warnings.get(k, [])),
+        outputs=rows.outputs,
     )
     if rows.derivatives is not None:
         result.derivatives = [{key: a[k] for key, a in level.items()} for level in rows.derivatives]
+    if rows.uncertainty is not None:
+        result.uncertainty = rows.uncertainty[k]
+        result.input_sd = {name: s[k] for name, s in rows.input_sd.items()}
     return render.result_record(result)
 
 

@@ -22,6 +22,10 @@ _batch_ndim: ContextVar[int] = ContextVar("batch_ndim", default=0)
 # Inside branches of `where(c, a, b)`: for each, its condition and whether the branch is the
 # one taken where the condition is true (outermost first); None outside any branch.
 _branch_mask: ContextVar[tuple | None] = ContextVar("branch_mask", default=None)
+# Called as hook(f, gxs) for each Function the backward loop pops, after its rule ran (a
+# trace for learners: --trace). Read once per backward() call, so that it costs the loop
+# nothing while it is None.
+_backward_hook: ContextVar = ContextVar("backward_hook", default=None)
 # The rules the mechanism itself calls, by the operator they implement: Variable's operators
 # (+ - * / ^ and unary minus, so that backward rules read like formulas), `where` for the
 # branches, and `fit_shape` for gradients of broadcast values. The rule table (operators.py)
@@ -67,6 +71,17 @@ def using_config(name: str, value):
 def no_grad():
     """Evaluate without recording a graph."""
     return using_config("enable_backprop", False)
+
+
+@contextlib.contextmanager
+def watching_backward(hook):
+    """Call hook(f, gxs) for each Function that backward() pops in the body of the `with`:
+    `f` with its inputs and outputs (their `grad` is its gy), `gxs` what its rule gave."""
+    token = _backward_hook.set(hook)
+    try:
+        yield
+    finally:
+        _backward_hook.reset(token)
 
 
 def branch_mask() -> tuple | None:
@@ -133,6 +148,7 @@ class Variable:
         waiting = {self.creator}
         count = 0
         push, pop = heapq.heappush, heapq.heappop
+        hook = _backward_hook.get()
         with using_config("enable_backprop", create_graph):
             while funcs:
                 f = pop(funcs)[2]
@@ -146,6 +162,8 @@ class Variable:
                     gxs = f.backward(*[y().grad for y in outputs])
                 if type(gxs) is not tuple:
                     gxs = (gxs,)
+                if hook is not None:
+                    hook(f, gxs)
                 for x, gx in zip(f.inputs, gxs):
                     if gx is None or not x.requires_grad:
                         continue

@@ -39,7 +39,7 @@ def partials(
         create = keep_graph or k < order
         following: dict[tuple[int, ...], Variable | None] = {}
         for key, v in current.items():
-            grads = _backprop(v, xs, create)
+            grads = backprop(v, xs, create)
             for j in range(key[-1] if key else 0, len(xs)):
                 following[key + (j,)] = grads[j]
         current = following
@@ -49,7 +49,14 @@ def partials(
         yield current
 
 
-def _backprop(v: Variable | None, xs: list[Variable], create_graph: bool) -> list:
+def backprop(v: Variable | None, xs: list[Variable], create_graph: bool = False) -> list:
+    """The gradient of `v` by each of `xs` (None where it is identically zero).
+
+    The graph `v` belongs to is kept (backward never frees it, as in DeZero), and the
+    gradients of `xs` and `v` are cleared before and after: so passes from several Variables
+    of one graph, such as the outputs of a vector result, reuse its forward pass and never
+    add up each other's gradients.
+    """
     if v is None:
         return [None] * len(xs)
     if v.creator is None:  # a constant, or one of the variables itself

@@ -109,6 +109,7 @@ class _Resolver:
     def program(self) -> Program:
         out = _Emitter(self)
         definitions = []
+        outputs = 0
         begin = 0
         statements = [
             i for i, record in enumerate(self.records) if record[0] in ("result", "define")
@@ -123,7 +124,8 @@ class _Resolver:
                         "definitions (name = ... or f(t) = ...)",
                         record[1][1],
                     )
-                out.emit(begin, end)
+                out.emit(begin, end)  # a vector's elements leave one value each
+                outputs = record[2] if len(record) > 2 else 0
             else:
                 if last:
                     raise self.error(
@@ -132,7 +134,12 @@ class _Resolver:
                 definitions.append(self.define(out, record, begin, end))
             begin = end + 1
         return Program(
-            self.text, tuple(self.variables), tuple(out.steps), tuple(definitions), self.slots
+            self.text,
+            tuple(self.variables),
+            tuple(out.steps),
+            tuple(definitions),
+            self.slots,
+            outputs,
         )
 
     def _defined_name(self, record: tuple) -> tuple[str, int]:

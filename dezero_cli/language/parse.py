@@ -117,9 +117,14 @@ def explain(
         end = len(text.rstrip())
         if text.count("(") > text.count(")"):
             return ExpressionSyntaxError("missing ')' at the end of the expression", text, end)
+        if text.count("[") > text.count("]"):
+            return ExpressionSyntaxError("missing ']' at the end of the expression", text, end)
         return ExpressionSyntaxError("the expression ends too early", text, end)
     col = start
     before = text[:col].rstrip()
+    vector = _vector_problem(text, col, kind, before)
+    if vector is not None:
+        return vector
     # A number's last character is a digit or its point: `1..2` is one malformed number too.
     glued_to_digit = len(before) == col and before[-1:] != "" and before[-1] in "0123456789."
     if glued_to_digit and (
@@ -167,6 +172,29 @@ def explain(
     what = {"NUMBER": "number", "NAME": "name"}.get(kind)
     what = f"{what} {value!r}" if what else f"'{value}'"
     return ExpressionSyntaxError(f"unexpected {what}", text, col)
+
+
+def _vector_problem(text: str, col: int, kind: str, before: str) -> ExpressionSyntaxError | None:
+    """The sentence for a list written where the grammar has none: `[` or `]` out of place,
+    or anything after a list, which can only be the whole result."""
+    if before.endswith("]") and kind != "SEMICOLON":
+        message = "a list [...] is the whole result: nothing can follow it but ';'"
+    elif kind == "LSQB":
+        message = (
+            "a list [...] can only be the whole result (the last statement): "
+            "it cannot be nested, an argument or part of an expression"
+        )
+    elif kind != "RSQB":
+        return None
+    elif before.endswith("["):
+        message = "an empty list: a vector result needs at least one element, as in [x]"
+    elif "[" not in before:
+        message = "unmatched ']'"
+    elif before.count("(") > before.count(")"):
+        message = "missing ')' before ']'"
+    else:
+        return None
+    return ExpressionSyntaxError(message, text, col)
 
 
 def _malformed_number(text: str, col: int) -> ExpressionSyntaxError:

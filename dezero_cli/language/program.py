@@ -29,16 +29,19 @@ CONST, VAR, CALL, STORE, LOAD, BEGIN, END = range(7)
 @dataclass(frozen=True)
 class Program:
     """A compiled expression: its text, its free variables in order of first use, its steps,
-    the names its definitions give (values and functions), and how many slots it uses."""
+    the names its definitions give (values and functions), how many slots it uses, and for a
+    vector result `[e1, e2, ...]` how many outputs it has (0: one scalar result)."""
 
     text: str
     variables: tuple[str, ...]
     steps: tuple[tuple, ...]
     definitions: tuple[str, ...] = ()
     slots: int = 0
+    outputs: int = 0
 
-    def run(self, values: Mapping[str, Variable], trace: list | None = None) -> Variable:
-        """Evaluate on `values`, building the graph as it goes (unless under no_grad).
+    def run(self, values: Mapping[str, Variable], trace: list | None = None):
+        """Evaluate on `values`, building the graph as it goes (unless under no_grad): the
+        result's Variable, or for a vector result the list of its outputs' Variables.
 
         With `trace`, each call appends (label, arguments, result, branches), branches being
         the `where` branches it was made in ((condition, taken where true), ...), or None.
@@ -74,9 +77,15 @@ class Program:
         finally:
             while branches:
                 branches.pop()[0].__exit__(None, None, None)
+        if self.outputs:
+            return [_variable(y) for y in stack]
         (y,) = stack
-        return y if isinstance(y, Variable) else Variable(np.asarray(y), requires_grad=False)
+        return _variable(y)
 
     def size(self) -> int:
         """The number of function calls one evaluation makes."""
         return sum(1 for step in self.steps if step[0] == CALL)
+
+
+def _variable(y) -> Variable:
+    return y if isinstance(y, Variable) else Variable(np.asarray(y), requires_grad=False)

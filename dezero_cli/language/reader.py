@@ -16,6 +16,7 @@ def read(text: str) -> list[tuple]:
         ("number", text, position)           ("name", text, position)
         ("call", name, position, arguments)   arguments: [(start, position)] of each one
         ("op", rule, written, position)       ("result", (start, position))
+        ("result", (start, position of '['), number of elements)   a vector result
         ("define", (start, position) of the left side, of the right side, position of =)
 
     where `start` is the index of the first record of a sub-expression.
@@ -63,6 +64,9 @@ def read(text: str) -> list[tuple]:
         def reduce(children):
             if kind == "result":
                 records.append(("result", children[0]))
+            elif kind == "vector":  # [e1, e2, ...]: the elements' records, one after another
+                elements = children[1]
+                records.append(("result", (elements[0][0], children[0][2]), len(elements)))
             else:
                 records.append(("define", children[0], children[2], children[1][2]))
 
@@ -78,6 +82,7 @@ def read(text: str) -> list[tuple]:
         "pos": prefix(None),
         "not_": prefix("not_"),
         "result": statement("result"),
+        "vector": statement("vector"),
         "define": statement("define"),
     }
     for rule in ("add", "sub", "mul", "div", "pow", "compare", "and_", "or_"):

@@ -1,5 +1,6 @@
-"""`dezero batch` over many files, as the CLI runs it: which runs are runs over many files, where
-the parts run, what is said on stderr, and the exit status.
+"""`dezero batch` over many files, as the command runs it (batch/parts.py does the work):
+which runs are runs over many files, where the parts run, what is said on stderr, and the exit
+status.
 
 Exit status: 2 when any part could not be read or written (each such part says why on a line
 of its own; the other parts go on), else 1 when any record failed, else 0. Progress, on a
@@ -12,11 +13,11 @@ import sys
 import time
 from dataclasses import dataclass
 
+from ..batch import storage
+from ..batch.job import BatchError
+from ..batch.parts import Job, Outcome, run_many
 from ..options import EXIT_FAILED, EXIT_OK, EXIT_USAGE, tell, warn
 from ..output import is_terminal
-from . import storage
-from .job import BatchError
-from .parts import Job, Outcome, run_many
 
 
 @dataclass(frozen=True)
@@ -51,7 +52,7 @@ def main(inputs, output_path, job: Job, resume: bool, where: Where) -> int:
         if where.scheduler is None and where.workers is None:
             outcome = run_many(list(inputs), output_path, job, resume, None, progress)
         else:
-            from .cluster import Cluster
+            from ..batch.cluster import Cluster
 
             cluster = Cluster(where.scheduler, where.workers, where.connect_timeout)
             job.options()  # refused here, before a cluster starts
