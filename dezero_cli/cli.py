@@ -14,8 +14,17 @@ import sys
 
 import click
 
-from .options import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK, printable, tell
-from .output import OutputFailed, ReaderGone, discard, guard, is_terminal, terminal_width
+from .options import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK
+from .output import (
+    OutputFailed,
+    ReaderGone,
+    discard,
+    guard,
+    is_terminal,
+    printable,
+    tell,
+    terminal_width,
+)
 
 # Each command: the module under dezero_cli.commands that defines it, and its function there.
 COMMANDS = {

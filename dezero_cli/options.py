@@ -6,7 +6,6 @@ Only Click is imported here: the rest loads when a command runs, so `--help` sta
 
 from __future__ import annotations
 
-import os
 import sys
 
 import click
@@ -320,31 +319,6 @@ def _in(where: str) -> str:
     return "on standard input" if where == "standard input" else f"in {where}"
 
 
-def use_color(stream) -> bool:
-    from .output import is_terminal
-
-    return is_terminal(stream) and "NO_COLOR" not in os.environ and os.environ.get("TERM") != "dumb"
-
-
-def warn(message: str) -> None:
-    tell(f"warning: {printable(message)}")
-
-
-def tell(line: str, context: tuple[str, ...] | list[str] = ()) -> None:
-    """A line on standard error (wrapped at words on a terminal), then `context` lines as they
-    are. When stderr cannot be written either (closed, full), there is nowhere left to say
-    anything: the exit status still tells."""
-    from .output import discard, is_terminal, terminal_width, wrap
-
-    lines = [line]
-    if is_terminal(sys.stderr):
-        lines = wrap(line, terminal_width(sys.stderr), indent=2)
-    try:
-        click.echo("\n".join([*lines, *context]), err=True)
-    except (OSError, ValueError):
-        discard(sys.stderr)  # or Python complains again when it flushes stderr at exit
-
-
 def _names(ctx, param, value):
     return None if value is None else tuple(w.strip() for w in value.split(",") if w.strip())
 
@@ -458,10 +432,3 @@ def limit_options(graph: bool = True, per_record: bool = False):
         return f
 
     return add
-
-
-def printable(text: str) -> str:
-    """`text` with control characters and undecodable bytes escaped: one line, no terminal codes."""
-    if text.isprintable():
-        return text
-    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)

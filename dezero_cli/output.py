@@ -11,6 +11,7 @@ it. Only the standard library is imported here: every command starts through thi
 from __future__ import annotations
 
 import os
+import sys
 
 EXIT_OUTPUT = 74  # as sysexits.h's EX_IOERR: the work was done, its output could not be written
 
@@ -167,3 +168,33 @@ def wrap(line: str, width: int, indent: int, first: str = "") -> list[str]:
         break_long_words=False,
         break_on_hyphens=False,
     ) or [first]
+
+
+def use_color(stream) -> bool:
+    return is_terminal(stream) and "NO_COLOR" not in os.environ and os.environ.get("TERM") != "dumb"
+
+
+def warn(message: str) -> None:
+    tell(f"warning: {printable(message)}")
+
+
+def tell(line: str, context: tuple[str, ...] | list[str] = ()) -> None:
+    """A line on standard error (wrapped at words on a terminal), then `context` lines as they
+    are. When stderr cannot be written either (closed, full), there is nowhere left to say
+    anything: the exit status still tells."""
+    lines = [line]
+    if is_terminal(sys.stderr):
+        lines = wrap(line, terminal_width(sys.stderr), indent=2)
+    try:
+        import click  # loaded already by every command; echo copes with any stream's encoding
+
+        click.echo("\n".join([*lines, *context]), err=True)
+    except (OSError, ValueError):
+        discard(sys.stderr)  # or Python complains again when it flushes stderr at exit
+
+
+def printable(text: str) -> str:
+    """`text` with control characters and undecodable bytes escaped: one line, no terminal codes."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)

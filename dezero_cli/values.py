@@ -15,12 +15,15 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-from decimal import Decimal, localcontext
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .errors import LimitExceeded, ValueProblem
 from .limits import DEFAULT_MAX_NODES, value_nodes
+
+if TYPE_CHECKING:
+    from decimal import Decimal
 
 _NUMBER = re.compile(
     r"[+-]?(?:(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|inf|nan)",
@@ -185,6 +188,8 @@ def _read_range(text: str, name: str, points: int | None) -> Value:
         count = 1 if numbers[0] == numbers[1] else max(points, 2)
         spread = Range(parts[0], parts[1], None, count, True)
         return Value("range", text, count, range=spread)
+    from decimal import Decimal, localcontext  # ranges only: a plain number never pays
+
     start, stop, step = (_decimal(part, x) for part, x in zip(parts, numbers))
     if step == 0:
         raise ValueProblem(f"the range {shown!r} for {name} has a step of 0")
@@ -214,12 +219,16 @@ def _read_range(text: str, name: str, points: int | None) -> Value:
 def _decimal(text: str, x: float) -> Decimal:
     """The decimal `text` exactly (its float `x` is finite, so its exponent is bounded, or the
     number is zero, whatever exponent it was written with)."""
+    from decimal import Decimal
+
     return Decimal(text) if x != 0 else Decimal(0)
 
 
 def _scaled_integers(start: str, step: str, n: int) -> tuple[int, int, float] | None:
     """(a, b, s) with START = a/s and STEP = b/s exactly, s a power of ten that float64 holds
     exactly and a + i*b below 2^53 for every point i: or None when there is no such triple."""
+    from decimal import Decimal
+
     digits = []
     for text in (start, step):
         sign, body, exponent = Decimal(text).as_tuple()

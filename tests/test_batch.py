@@ -675,7 +675,7 @@ def test_records_order_two_match_dezero_grad_order_two(line, dezero):
 
 @pytest.mark.parametrize("flags", [[], ["--no-grad"]])
 def test_records_text_is_byte_identical_to_dezero_grad_json(flags, dezero):
-    """The fast text template and render.result_record must never drift apart."""
+    """The fast text template and render.results.result_record must never drift apart."""
     lines = [
         '{"expr": "x*y + exp(x)", "x": 0.25, "y": -3}',
         '{"expr": "x*y + exp(x)", "x": 1e-300, "y": 7}',

@@ -24,9 +24,10 @@ from conftest import dezero_command, run_in_process
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from dezero_cli import api, batch, render
+from dezero_cli import api, batch
 from dezero_cli.batch import files, names
 from dezero_cli.batch.jsonlines import RawNumber, dumps, load
+from dezero_cli.render.results import result_record
 
 pytestmark = pytest.mark.usefixtures("batch_path")  # each test on both paths
 
@@ -702,7 +703,7 @@ def test_the_reserved_names_are_the_names_batch_writes(order):
         if order > 1
         else api.grad("x*y", {"x": 1.0, "y": 2.0})
     )
-    record = {**render.result_record(result), "error": "..."}
+    record = {**result_record(result), "error": "..."}
     assert set(record) <= set(names.RECORD_KEYS)
 
 

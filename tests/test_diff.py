@@ -21,8 +21,7 @@ from dezero_cli.engine.core import Variable
 from dezero_cli.engine.dot import count_functions
 from dezero_cli.engine.functions import FUNCTIONS
 from dezero_cli.engine.higher import partials
-from dezero_cli.formula import Dag, generic_point, read_graph
-from dezero_cli.formula_text import Printer, tex_label
+from dezero_cli.formula import Dag, Printer, generic_point, read_graph, tex_label
 
 COMMENT = "# holds wherever the expression is smooth (generic point x = 0.8090169943749475)\n"
 
@@ -400,7 +399,7 @@ def test_help_example_is_true():
 
 
 def test_the_terminal_rendering_has_the_text_of_the_plain_one():
-    from dezero_cli import render
+    from dezero_cli.render.formulas import render_diff_rich, render_diff_text
 
     formulas = api.diff("tanh(x)*y", order=2)
-    assert render.render_diff_rich(formulas).plain + "\n" == render.render_diff_text(formulas)
+    assert render_diff_rich(formulas).plain + "\n" == render_diff_text(formulas)

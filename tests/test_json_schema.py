@@ -13,7 +13,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from dezero_cli import render
+from dezero_cli.render import results
 
 SCHEMA_FILE = Path(__file__).resolve().parent.parent / "docs" / "json-schema.json"
 SCHEMA = json.loads(SCHEMA_FILE.read_text(encoding="utf-8"))
@@ -61,7 +61,7 @@ def test_every_document_validates(shape, argv, dezero):
     assert outcome.code in (0, 1), outcome.stderr  # check's verdict is 1 where it fails
     document = json.loads(outcome.stdout)
     validator(shape).validate(document)
-    assert document["schema"] == render.SCHEMA
+    assert document["schema"] == results.SCHEMA
     for other in {"grad", "eval", "check", "diff", "functions"} - {shape}:
         if (shape, other) != ("grad", "eval") and (shape, other) != ("eval", "grad"):
             assert not validator(other).is_valid(document), other
@@ -123,8 +123,8 @@ def test_broken_documents_fail(dezero):
 
 
 def test_the_version_in_the_file_is_the_one_printed():
-    assert SCHEMA["$defs"]["version"] == {"const": render.SCHEMA}
-    assert f"schema version {render.SCHEMA}" in SCHEMA["title"]
+    assert SCHEMA["$defs"]["version"] == {"const": results.SCHEMA}
+    assert f"schema version {results.SCHEMA}" in SCHEMA["title"]
 
 
 def test_the_json_page_documents_every_shape():

@@ -339,7 +339,7 @@ def test_terminal_shows_the_hessian_as_a_matrix():
 
     from rich.console import Console
 
-    from dezero_cli.render import render_rich
+    from dezero_cli.render.results import render_rich
 
     result = derivatives("x*y + x^2", {"x": 1.0, "y": 2.0}, 2)
     buffer = io.StringIO()

@@ -168,8 +168,9 @@ def test_ranges_of_one_length_pair_up_elementwise(dezero):
 def test_grid_takes_every_combination_first_variable_slowest(dezero):
     ok(
         dezero("eval", "10*x + y", "--y", "1:2:1", "--x", "0:2:1", "--grid", "--format", "json"),
-        '{"expr": "10*x + y", "inputs": {"x": [0.0, 0.0, 1.0, 1.0, 2.0, 2.0], "y": [1.0, 2.0, '
-        '1.0, 2.0, 1.0, 2.0]}, "value": [1.0, 2.0, 11.0, 12.0, 21.0, 22.0], "warnings": []}\n',
+        '{"schema": 1, "expr": "10*x + y", "inputs": {"x": [0.0, 0.0, 1.0, 1.0, 2.0, 2.0], '
+        '"y": [1.0, 2.0, 1.0, 2.0, 1.0, 2.0]}, "value": [1.0, 2.0, 11.0, 12.0, 21.0, 22.0], '
+        '"warnings": []}\n',
     )
     # Numbers stay numbers; a list takes part as a range does.
     ok(

@@ -15,7 +15,7 @@ from uncertainties import ufloat, umath
 
 from dezero_cli import api
 from dezero_cli.errors import ValueProblem
-from dezero_cli.values import parse_sd, split_uncertainty
+from dezero_cli.values import parse_sd, read_value, split_uncertainty
 
 
 def ok(outcome, stdout: str, stderr: str = "") -> None:
@@ -147,7 +147,10 @@ def test_a_reduction_over_vector_values_is_refused():
 
 
 BAD = [
-    ("1,2±0.1", "error: value of x: an uncertainty (±) goes with one number, not with 2 values"),
+    ("1,2±0.1", "error: value of x: an uncertainty (±) goes with one number, not with a list of "
+                "2 values"),
+    ("0:1:0.5±0.1", "error: value of x: an uncertainty (±) goes with one number, not with a "
+                    "range of 3 values"),
     ("1±-0.1", "error: the uncertainty of x must be a finite number at least 0, not -0.1"),
     ("1+-nan", "error: the uncertainty of x must be a finite number at least 0, not nan"),
     ("1±inf", "error: the uncertainty of x must be a finite number at least 0, not inf"),
@@ -185,7 +188,7 @@ def test_digits_round_the_plus_minus_on_a_terminal_only(dezero):
 
     from rich.console import Console
 
-    from dezero_cli.render import render_rich
+    from dezero_cli.render.results import render_rich
 
     result = api.grad("x^2", {"x": 2.0}, sd={"x": 0.123456})
     buffer = io.StringIO()
@@ -259,7 +262,7 @@ def test_a_column_named_like_a_variable_is_that_variable(dezero):
 
 
 def test_parse_sd_directly():
-    assert parse_sd(" 0.5 ", np.array(2.0), "x") == 0.5
-    assert parse_sd("-0.0", np.array(2.0), "x") == 0.0  # minus zero is zero
-    with pytest.raises(ValueProblem):
-        parse_sd("0.1", np.array([1.0, 2.0]), "x")
+    assert parse_sd(" 0.5 ", read_value("2.0"), "x") == 0.5
+    assert parse_sd("-0.0", read_value("2.0"), "x") == 0.0  # minus zero is zero
+    with pytest.raises(ValueProblem, match="not with a list of 2 values"):
+        parse_sd("0.1", read_value("1,2"), "x")

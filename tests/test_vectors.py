@@ -287,7 +287,7 @@ def test_terminal_shows_the_jacobian_as_a_table():
 
     from rich.console import Console
 
-    from dezero_cli.render import render_rich
+    from dezero_cli.render.results import render_rich
 
     result = api.grad("[x*y, x + sin(y)]", {"x": 1.0, "y": 2.0})
     buffer = io.StringIO()

@@ -12,10 +12,11 @@ from time import perf_counter
 
 import numpy as np
 
-from .. import api, render
+from .. import api
 from ..api import Program
 from ..errors import DezeroError, ExpressionSyntaxError
 from ..limits import Limits, enforce
+from ..render.results import result_record
 from ..values import literal_problem
 from .cells import msgspec_encoder, number_texts
 from .job import native_from_start
@@ -297,7 +298,7 @@ def _raw_number(v: RawNumber, name: str) -> float:
 
 
 def _render_group(group: _Group, rows: Rows, wrt, order: int, encode=None) -> list[str]:
-    """Each record of the group as JSON text, as `render.result_record` would give it.
+    """Each record of the group as JSON text, as `result_record` would give it.
 
     Rows whose numbers are all finite fill one text template (repr is what json uses for
     floats); the rest go through render. A record's own fields never clash with ours
@@ -363,7 +364,7 @@ def _single(program, values, passed, options, sd=None) -> str:
     else:
         result = api.derivatives(program, values, options.order, wrt, sd)
     record = dict(passed)
-    record.update(render.result_record(result))
+    record.update(result_record(result))
     return dumps(record)
 
 

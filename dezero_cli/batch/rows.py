@@ -9,13 +9,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .. import api, diagnostics, render
+from .. import api, diagnostics
 from ..api import Program, Result
 from ..engine.core import Variable, no_grad, using_config
 from ..engine.higher import backprop
 from ..errors import GraphTooLarge, TimeLimitExceeded
 from ..language.program import CALL
 from ..limits import Limits, check_expression_size, enforce, time_limit
+from ..render.results import result_record
 
 # JSON text of one record, without NaN; json.dumps would build an encoder per call.
 encode = json.JSONEncoder(allow_nan=False).encode
@@ -258,7 +259,7 @@ def row_record(rows: Rows, k: int) -> dict:
     if rows.uncertainty is not None:
         result.uncertainty = rows.uncertainty[k]
         result.input_sd = {name: s[k] for name, s in rows.input_sd.items()}
-    return render.result_record(result)
+    return result_record(result)
 
 
 def compile_within(expr: str, limits: Limits) -> Program:

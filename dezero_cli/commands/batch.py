@@ -16,11 +16,9 @@ from ..options import (
     UserError,
     limit_options,
     read_expression,
-    tell,
-    warn,
     wrt_option,
 )
-from ..output import is_terminal
+from ..output import is_terminal, tell, warn
 
 
 @click.command()

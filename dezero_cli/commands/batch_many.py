@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from ..batch import storage
 from ..batch.job import BatchError
 from ..batch.parts import Job, Outcome, run_many
-from ..options import EXIT_FAILED, EXIT_OK, EXIT_USAGE, tell, warn
-from ..output import is_terminal
+from ..options import EXIT_FAILED, EXIT_OK, EXIT_USAGE
+from ..output import is_terminal, tell, warn
 
 
 @dataclass(frozen=True)

@@ -16,10 +16,9 @@ from ..options import (
     limit_options,
     read_program,
     var_option,
-    warn,
     wrt_option,
 )
-from ..output import is_terminal, terminal_width
+from ..output import is_terminal, terminal_width, warn
 
 
 @click.command(cls=ExpressionCommand)
@@ -43,8 +42,8 @@ def check(ctx, expr, var_options, fmt, digits, wrt, eps, rtol, atol):
     Example:
         $ dezero check "sin(x) * y" --x 0.5 --y 2
     """
-    from .. import render
     from ..api import check_gradient
+    from ..render.checks import render_check_json, render_check_text
 
     program = read_program(expr)
     values = collect_values(ctx, var_options, program)
@@ -52,10 +51,10 @@ def check(ctx, expr, var_options, fmt, digits, wrt, eps, rtol, atol):
     for message in outcome.warnings:
         warn(message)
     if fmt == "json":
-        sys.stdout.write(render.render_check_json(outcome))
+        sys.stdout.write(render_check_json(outcome))
     elif is_terminal(sys.stdout):
-        sys.stdout.write(render.render_check_text(outcome, terminal_width(sys.stdout), digits))
+        sys.stdout.write(render_check_text(outcome, terminal_width(sys.stdout), digits))
     else:
-        sys.stdout.write(render.render_check_text(outcome))
+        sys.stdout.write(render_check_text(outcome))
     if not outcome.ok:
         ctx.exit(EXIT_FAILED)

@@ -12,11 +12,10 @@ from ..options import (
     expr_argument,
     limit_options,
     read_program,
-    use_color,
     var_option,
-    warn,
     wrt_option,
 )
+from ..output import use_color, warn
 
 
 @click.command(cls=ExpressionCommand)
@@ -53,7 +52,13 @@ def diff(ctx, expr, var_options, fmt, wrt, order):
         # holds wherever the expression is smooth (generic point x = 0.8090169943749475)
         df/dx = 4*x*exp(x^2)^2
     """
-    from .. import api, render
+    from .. import api
+    from ..render.formulas import (
+        render_diff_json,
+        render_diff_latex,
+        render_diff_rich,
+        render_diff_text,
+    )
 
     program = read_program(expr)
     values = collect_values(ctx, var_options, program)
@@ -61,12 +66,12 @@ def diff(ctx, expr, var_options, fmt, wrt, order):
     for message in formulas.warnings:
         warn(message)
     if fmt == "json":
-        sys.stdout.write(render.render_diff_json(formulas, orders=order is not None))
+        sys.stdout.write(render_diff_json(formulas, orders=order is not None))
     elif fmt == "latex":
-        sys.stdout.write(render.render_diff_latex(formulas))
+        sys.stdout.write(render_diff_latex(formulas))
     elif use_color(sys.stdout):
         from rich.console import Console
 
-        Console(highlight=False, soft_wrap=True).print(render.render_diff_rich(formulas))
+        Console(highlight=False, soft_wrap=True).print(render_diff_rich(formulas))
     else:
-        sys.stdout.write(render.render_diff_text(formulas))
+        sys.stdout.write(render_diff_text(formulas))

@@ -21,12 +21,12 @@ def functions(fmt):
     Example:
         $ dezero functions --format json
     """
-    from .. import render
+    from ..render.listing import function_rows, render_functions_json, render_functions_text
 
-    rows = render.function_rows()
+    rows = function_rows()
     if fmt == "json":
-        sys.stdout.write(render.render_functions_json(rows))
+        sys.stdout.write(render_functions_json(rows))
     elif is_terminal(sys.stdout):
-        sys.stdout.write(render.render_functions_text(rows, terminal_width(sys.stdout)))
+        sys.stdout.write(render_functions_text(rows, terminal_width(sys.stdout)))
     else:
-        sys.stdout.write(render.render_functions_text(rows))
+        sys.stdout.write(render_functions_text(rows))

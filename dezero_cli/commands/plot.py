@@ -15,12 +15,10 @@ from ..options import (
     limit_options,
     read_program,
     read_values,
-    use_color,
     value_arrays,
     var_option,
-    warn,
 )
-from ..output import is_terminal
+from ..output import is_terminal, use_color, warn
 
 
 @click.command(cls=ExpressionCommand)
@@ -109,7 +107,8 @@ def plot(ctx, expr, var_options, order, output, grid):
 
 def _orders(program, values, order, wrt) -> list:
     """f and every distinct partial up to `order` by `wrt`, in order (as render lists them)."""
-    from .. import api, render
+    from .. import api
+    from ..render.results import rows
 
     if order == 0:
         result = api.evaluate(program, values)
@@ -117,14 +116,15 @@ def _orders(program, values, order, wrt) -> list:
         result = api.derivatives(program, values, order, wrt)
     for message in result.warnings:
         warn(message)
-    return [a for _, a in render.rows(result)]
+    return [a for _, a in rows(result)]
 
 
 def _surface(program, values, names, order, written, title):
     import numpy as np
 
-    from .. import api, render
+    from .. import api
     from ..plot import Surface
+    from ..render.results import rows
 
     if order == 0:
         result = api.evaluate(program, values)
@@ -133,7 +133,7 @@ def _surface(program, values, names, order, written, title):
     for message in result.warnings:
         warn(message)
     shape = tuple(written[name].size for name in names)
-    shown = render.rows(result)
+    shown = rows(result)
     x, y = (written[name].array() for name in names)
     return Surface(
         title,

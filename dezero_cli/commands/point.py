@@ -15,11 +15,9 @@ from ..options import (
     limit_options,
     read_program,
     table_output_options,
-    use_color,
-    warn,
     wrt_option,
 )
-from ..output import is_terminal
+from ..output import is_terminal, use_color, warn
 
 
 def emit(
@@ -28,26 +26,30 @@ def emit(
     """Warnings to stderr, then the result: JSON, bare numbers, plain text when piped (every
     digit), or laid out for the terminal (rich; rounded with --digits, coloured unless
     NO_COLOR); a table of one row per point (see emit_table)."""
-    from .. import render
+    from ..render.results import render_json, render_quiet, render_rich, render_text
 
     if fmt in TABLE_FORMATS:
         return emit_table(result, fmt, quiet, digits, order, program)
     for message in result.warnings:
         warn(message)
     if fmt == "json":
-        sys.stdout.write(render.render_json(result))
+        sys.stdout.write(render_json(result))
     elif quiet:
-        sys.stdout.write(render.render_quiet(result))
+        sys.stdout.write(render_quiet(result))
     elif is_terminal(sys.stdout):
         console = terminal_console()
-        console.print(render.render_rich(result, console.width, digits, plus_minus()))
+        console.print(render_rich(result, console.width, digits, plus_minus()))
         if result.trace is not None:
+            from ..render.trace import render_trace_rich
+
             console.print()
-            console.print(render.render_trace_rich(result.trace, console.width, digits))
+            console.print(render_trace_rich(result.trace, console.width, digits))
     else:
-        sys.stdout.write(render.render_text(result, plus_minus()))
+        sys.stdout.write(render_text(result, plus_minus()))
         if result.trace is not None:
-            sys.stdout.write(render.render_trace_text(result.trace))
+            from ..render.trace import render_trace_text
+
+            sys.stdout.write(render_trace_text(result.trace))
 
 
 def plus_minus() -> str:
@@ -65,8 +67,9 @@ def emit_table(result, fmt: str, quiet: bool, digits: int | None, order, program
     plain text with every digit when piped or too wide. -q leaves out the header line."""
     import numpy as np
 
-    from .. import api, render
+    from .. import api
     from ..errors import ValueProblem
+    from ..render.tables import render_aligned, render_delimited, table_columns, table_rich
 
     shown = "a vector result [...]" if result.outputs else None
     shown = shown or ("an uncertainty (±)" if result.uncertainty is not None else None)
@@ -82,19 +85,19 @@ def emit_table(result, fmt: str, quiet: bool, digits: int | None, order, program
             f"a table has one row per point, but {mixing[0]}() mixes a vector's elements: give "
             "numbers, or use --format text or json"
         )
-    columns = render.table_columns(result, order)
+    columns = table_columns(result, order)
     for message in result.warnings:
         warn(message)
     if fmt in ("csv", "tsv"):
-        sys.stdout.write(render.render_delimited(columns, "," if fmt == "csv" else "\t", not quiet))
+        sys.stdout.write(render_delimited(columns, "," if fmt == "csv" else "\t", not quiet))
         return
     if is_terminal(sys.stdout):
         console = terminal_console()
-        table = render.table_rich(columns, console.width, digits, len(result.inputs), not quiet)
+        table = table_rich(columns, console.width, digits, len(result.inputs), not quiet)
         if table is not None:
             console.print(table)
             return
-        text = render.render_aligned(columns, not quiet)
+        text = render_aligned(columns, not quiet)
         need = max(map(len, text.splitlines()), default=0)
         if need > console.width:
             warn(
@@ -103,7 +106,7 @@ def emit_table(result, fmt: str, quiet: bool, digits: int | None, order, program
             )
         sys.stdout.write(text)
         return
-    sys.stdout.write(render.render_aligned(columns, not quiet))
+    sys.stdout.write(render_aligned(columns, not quiet))
 
 
 def terminal_console():
