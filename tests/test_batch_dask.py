@@ -186,8 +186,8 @@ def test_an_unreachable_scheduler_is_one_line_within_the_timeout(dezero, tmp_pat
 @pytest.fixture
 def bare_worker(tmp_path):
     """A scheduler whose one worker runs in a second virtual environment, which has Dask but
-    not dezero-cli (its site-packages see this one's as a plain path, so the .pth file that
-    installs dezero-cli for editing is not read there)."""
+    not dezero-cli: its site-packages reach this one's packages through a folder of links to
+    each of them but dezero-cli (installed for editing or not)."""
     import distributed
 
     venv = tmp_path / "bare"
@@ -197,8 +197,15 @@ def bare_worker(tmp_path):
         [python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
         check=True, capture_output=True, text=True,
     ).stdout.strip()  # fmt: skip
-    with open(os.path.join(purelib, "dask_from_elsewhere.pth"), "w") as f:
-        f.write(sysconfig.get_paths()["purelib"] + "\n")
+    links = tmp_path / "packages"
+    links.mkdir()
+    ours = ("dezero_cli", "_dezero_cli", "__editable__", "_editable_impl_dezero_cli")
+    for folder in {sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]}:
+        for entry in os.scandir(folder):
+            if not entry.name.startswith(ours) and not (links / entry.name).exists():
+                (links / entry.name).symlink_to(entry.path)
+    with open(os.path.join(purelib, "packages_from_elsewhere.pth"), "w") as f:
+        f.write(f"{links}\n")
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME")}
     with distributed.LocalCluster(
         n_workers=0, host="127.0.0.1", dashboard_address=None, silence_logs=50
