@@ -147,12 +147,13 @@ def test_where_on_vectors_that_mix_both_branches_at_order_3():
     r = api.derivatives("where(x > 0, sqrt(x), log(-x))", {"x": x}, 3)
     taken = x > 0
     s = np.sqrt(np.where(taken, x, 1.0))
-    expected = [
-        np.where(taken, s, np.log(np.where(taken, 1.0, -x))),
-        np.where(taken, 0.5 / s, 1 / x),
-        np.where(taken, -0.25 / s**3, -1 / x**2),
-        np.where(taken, 0.375 / s**5, 2 / x**3),
-    ]
+    with np.errstate(divide="ignore"):  # at x = 0, as the expression itself: -inf
+        expected = [
+            np.where(taken, s, np.log(np.where(taken, 1.0, -x))),
+            np.where(taken, 0.5 / s, 1 / x),
+            np.where(taken, -0.25 / s**3, -1 / x**2),
+            np.where(taken, 0.375 / s**5, 2 / x**3),
+        ]
     got = [r.value, r.grad["x"], r.derivatives[1][("x", "x")], r.derivatives[2][("x", "x", "x")]]
     for k, (a, b) in enumerate(zip(got, expected)):
         np.testing.assert_allclose(a[x != 0], b[x != 0], rtol=1e-15, err_msg=f"order {k}")
