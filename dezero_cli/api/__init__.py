@@ -5,7 +5,7 @@ Values in, a Result out, no I/O. Every function takes an expression as text or a
 
 The modules below hold the pieces, each importing only those before it: evaluation (the
 steps every evaluation shares), uncertainty, gradients (evaluate, grad, derivatives),
-gradcheck, formulas (derivative_graph, diff).
+gradcheck, formulas (derivative_graph, diff), tables (grad_table: pandas and Arrow tables).
 """
 
 from __future__ import annotations
@@ -43,6 +43,7 @@ __all__ = [
     "diff",
     "evaluate",
     "grad",
+    "grad_table",
     "label",
     "mixing_functions",
     "parse_value",
@@ -60,6 +61,7 @@ LAZY = {
     "check_gradient": "gradcheck",
     "derivative_graph": "formulas",
     "diff": "formulas",
+    "grad_table": "tables",
 }
 
 

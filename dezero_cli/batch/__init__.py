@@ -16,6 +16,7 @@ prefix. No Click here: the CLI opens the streams and passes them in.
 
 from __future__ import annotations
 
+from . import parts, storage
 from .job import (
     DELIMITERS,
     EXTENSIONS,
@@ -40,7 +41,9 @@ __all__ = [
     "check_formats",
     "compile_within",
     "format_for",
+    "parts",
     "run",
+    "run_path",
 ]
 
 
@@ -64,6 +67,27 @@ def run(
     else:
         points(source, sink, DELIMITERS[input_format], output_format, options, stats, progress)
     return stats
+
+
+def run_path(
+    input_path: str,
+    output_path: str,
+    input_format: str,
+    output_format: str,
+    options: BatchOptions,
+    progress: Progress | None = None,
+) -> BatchStats:
+    """Evaluate the file (or URL) `input_path` into `output_path`, which is written whole or
+    not at all: one part of a run over many files, wherever it runs."""
+    check_formats(input_format, output_format, options.expr is not None)
+    if storage.same_place(input_path, output_path):
+        raise BatchError(f"the output {output_path} is the input file: give -o another file")
+    binary = output_format == "parquet"
+    with (
+        storage.open_input(input_path) as source,
+        storage.output(output_path, source, whole=True, binary=binary) as sink,
+    ):
+        return run(source, sink, input_format, output_format, options, progress)
 
 
 def check_formats(input_format: str, output_format: str, expr: bool) -> None:

@@ -6,7 +6,8 @@ in FILE's directory, which takes FILE's name (an atomic rename) when the run end
 * a run that ends (exit 0 or 1, `--fail-fast` included) replaces FILE with its whole output;
 * a run that cannot start (exit 2: a bad header, say) or cannot write leaves FILE as it was;
 * a run cut short (Ctrl-C) replaces FILE with the whole chunks it wrote, a valid prefix, once
-  it has written anything; before that FILE is left as it was.
+  it has written anything; before that FILE is left as it was. A part of a run over many
+  files (`whole`) is whole or left as it was: never a prefix.
 
 An output that is the input, by any name (a symlink, a hard link, `./in.csv`, standard output
 redirected to the input), is refused before anything is read or written. Devices and pipes
@@ -59,9 +60,10 @@ def identity(stream) -> tuple[int, int] | None:
 class Output:
     """A context manager giving the text stream to write, and putting the file in place."""
 
-    def __init__(self, path: str | None, source, binary: bool = False):
+    def __init__(self, path: str | None, source, binary: bool = False, whole: bool = False):
         self.path = path
         self.binary = binary  # bytes (Parquet) rather than text
+        self.whole = whole  # a run cut short leaves FILE as it was, never a prefix
         self.source = identity(source)
         self.temp: str | None = None  # the temporary file, renamed to `target` at the end
         self.target: str | None = None
@@ -118,13 +120,13 @@ class Output:
             except PermissionError as exc:
                 # A file we may write in a directory we may not: written in place, opened
                 # only when the run has started (not atomic; a run cut short leaves its prefix).
-                if info is None or not os.access(self.target, os.W_OK):
+                if info is None or not os.access(self.target, os.W_OK) or self.whole:
                     raise self._cannot(exc) from None
                 self.lazy = True
                 return _Sink(self)
             except OSError as exc:
                 raise self._cannot(exc) from None
-            mode = stat.S_IMODE(info.st_mode) if info is not None else 0o666 & ~_umask()
+            mode = stat.S_IMODE(info.st_mode) if info is not None else 0o666 & ~umask()
             with contextlib.suppress(OSError):
                 os.chmod(self.temp, mode)
             self.stream = self._open(fd, "w")
@@ -173,7 +175,7 @@ class Output:
                     raise self._failed(error) from None
             return
         failed = isinstance(exc, (BatchError, OutputFailed))
-        keep = kind is None or (self.written > 0 and not failed)
+        keep = kind is None or (self.written > 0 and not failed and not self.whole)
         try:
             if kind is None:
                 self.stream.close()  # an error here (a full disk) is the run's error
@@ -274,7 +276,13 @@ def _release_interrupts(held) -> None:
         signal.pthread_sigmask(signal.SIG_SETMASK, held)
 
 
-def _umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
+_UMASK_LOCK = threading.Lock()
+
+
+def umask() -> int:
+    """The process's umask. Reading it means setting it and back, so two threads (parts on a
+    Dask worker) must not do it at once: one would read the other's stand-in and keep it."""
+    with _UMASK_LOCK:
+        mask = os.umask(0o022)
+        os.umask(mask)
     return mask

@@ -22,7 +22,7 @@ from ..output import is_terminal, tell, warn
 
 
 @click.command()
-@click.argument("input_path", metavar="[INPUT]", default="-")
+@click.argument("inputs", metavar="[INPUT]...", nargs=-1)
 @click.option(
     "-e", "--expr", help="The expression, for a table of points (CSV, TSV, JSONL, Parquet)."
 )
@@ -40,8 +40,9 @@ from ..output import is_terminal, tell, warn
     "-o",
     "--output",
     "output_path",
-    metavar="FILE",
-    help="Write to FILE, not stdout: replaced when the run ends, never the input.",
+    metavar="FILE|DIR",
+    help="Write to FILE, not stdout: replaced when the run ends, never the input. "
+    "With many inputs (files, globs, directories): a DIR, one output part per input.",
 )
 @wrt_option()
 @click.option(
@@ -54,10 +55,27 @@ from ..output import is_terminal, tell, warn
 @click.option("--no-grad", is_flag=True, help="Values only, computed without building a graph.")
 @click.option("--fail-fast", is_flag=True, help="Stop at the first bad record (exit 1).")
 @limit_options(per_record=True)
+@click.option("--resume", is_flag=True, help="Many inputs: skip the parts -o DIR has whole.")
+@click.option("--scheduler", metavar="ADDRESS", help="Run the parts on this Dask scheduler.")
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 1024),
+    metavar="N",
+    help="Run the parts on N local Dask workers.",
+)
+@click.option(
+    "--connect-timeout",
+    type=click.FloatRange(min=0, min_open=True, max=1e6),
+    default=10.0,
+    show_default=True,
+    metavar="SECONDS",
+    help="Most wait for the Dask scheduler and its workers.",
+)
 @click.pass_context
 def batch(
-    ctx, input_path, expr, input_format, output_format, output_path, wrt, order, no_grad, fail_fast
-):
+    ctx, inputs, expr, input_format, output_format, output_path, wrt, order, no_grad, fail_fast,
+    resume, scheduler, workers, connect_timeout,
+):  # fmt: skip
     """Evaluate many points or records from a file or stdin, streaming, in order.
 
     With --expr, INPUT is a table of points whose header names the variables: out come the
@@ -65,6 +83,7 @@ def batch(
     is JSON Lines with an "expr" field per record. INPUT of - (or none) reads stdin.
     Exit status: 0 all records good, 1 some record failed, 2 unusable arguments.
     The limits hold per record: a record that meets one gets an error, and the batch goes on.
+    Many INPUTs (files, globs, directories) go to -o DIR, one part each, optionally on Dask.
 
     \b
     Example:
@@ -75,11 +94,18 @@ def batch(
     from .. import batch as batch_lib
     from ..batch import files
     from ..limits import Limits
+    from . import batch_many
 
     if no_grad and order != 1:
         raise UserError("--no-grad and --order exclude each other")
     limits = ctx.meta.get(LIMITS_KEY, Limits())
     text = None if expr is None else read_expression(expr, stdin=False)
+    if batch_many.wanted(inputs, resume, scheduler, workers):
+        job = batch_lib.parts.Job(text, wrt, 0 if no_grad else order, fail_fast, limits,
+                                  input_format, output_format)  # fmt: skip
+        where = batch_many.Where(scheduler, workers, connect_timeout)
+        return batch_many.main(inputs, output_path, job, resume, where)
+    input_path = inputs[0] if inputs else "-"
     program = None if text is None else batch_lib.compile_within(text, limits)
     fmt_in = input_format or batch_lib.format_for(input_path) or ("csv" if expr else "jsonl")
     fmt_out = output_format or batch_lib.format_for(output_path) or fmt_in
