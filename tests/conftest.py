@@ -167,6 +167,26 @@ class Process:
         signals, a reader that goes away, output that streams before the input ends."""
         return subprocess.Popen(dezero_command(*argv), env=plain_env(env), **popen)
 
+    def on_terminal(self, *argv: str, timeout: float = 120) -> tuple[int, bytes, bytes]:
+        """Run with standard error on a terminal (a pty, TERM=xterm) and standard output
+        piped: (exit status, standard output, all the terminal showed)."""
+        import pty
+
+        parent, child = pty.openpty()
+        try:
+            proc = self.start(*argv, env={"TERM": "xterm"}, stdout=subprocess.PIPE, stderr=child)
+            out, _ = proc.communicate(timeout=timeout)
+        finally:
+            os.close(child)
+        shown = b""
+        try:
+            while chunk := os.read(parent, 65536):
+                shown += chunk
+        except OSError:  # the terminal's other end is closed: all read
+            pass
+        os.close(parent)
+        return proc.returncode, out, shown
+
 
 run_process = Process()
 

@@ -263,27 +263,10 @@ def test_fail_fast_stops_after_the_part_with_the_first_bad_record(dezero, tmp_pa
 
 @pytest.mark.requires_module("pty")
 def test_progress_on_a_terminal_counts_parts_and_rows(tmp_path, dezero_process):
-    import os
-    import pty
-    import subprocess
-
     write_parts(tmp_path / "data", count=3, rows=1000)
-    parent, child = pty.openpty()
-    try:
-        proc = dezero_process.start(
-            "batch", "--expr", "x*y", str(tmp_path / "data"), "-o", str(tmp_path / "out"),
-            stdout=subprocess.PIPE, stderr=child, env={"TERM": "xterm"},
-        )  # fmt: skip
-        out, _ = proc.communicate(timeout=120)
-    finally:
-        os.close(child)
-    shown = b""
-    try:
-        while chunk := os.read(parent, 65536):
-            shown += chunk
-    except OSError:  # the terminal's other end is closed: all read
-        pass
-    os.close(parent)
-    assert (proc.returncode, out) == (0, b"")
+    code, out, shown = dezero_process.on_terminal(
+        "batch", "--expr", "x*y", str(tmp_path / "data"), "-o", str(tmp_path / "out")
+    )
+    assert (code, out) == (0, b"")
     assert b"of 3 parts" in shown and b"3,000 rows" in shown
     assert b"batch: 3 of 3 parts, 3,000 rows, 0 failed" in shown
