@@ -34,7 +34,7 @@ def cluster(tmp_path_factory):
         threads_per_worker=2,
         processes=True,
         host="127.0.0.1",
-        dashboard_address=None,
+        dashboard_address=":0",
         silence_logs=50,
         env={FAULT_ENV: f"exit:{DOOMED}:{marker}"},
     ) as local:
@@ -208,7 +208,7 @@ def bare_worker(tmp_path):
         f.write(f"{links}\n")
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME")}
     with distributed.LocalCluster(
-        n_workers=0, host="127.0.0.1", dashboard_address=None, silence_logs=50
+        n_workers=0, host="127.0.0.1", dashboard_address=":0", silence_logs=50
     ) as scheduler:
         worker = subprocess.Popen(
             [python, "-m", "distributed.cli.dask_worker", scheduler.scheduler_address,

@@ -63,7 +63,7 @@ class Cluster:
                     threads_per_worker=self.threads,
                     processes=True,
                     host="127.0.0.1",
-                    dashboard_address=None,
+                    dashboard_address=":0",  # its HTTP server on a free port: never "8787 in use"
                     silence_logs=logging.CRITICAL,
                 )
                 where = self.cluster
