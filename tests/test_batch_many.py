@@ -270,3 +270,31 @@ def test_progress_on_a_terminal_counts_parts_and_rows(tmp_path, dezero_process):
     assert (code, out) == (0, b"")
     assert b"of 3 parts" in shown and b"3,000 rows" in shown
     assert b"batch: 3 of 3 parts, 3,000 rows, 0 failed" in shown
+
+
+@pytest.mark.requires_module("fsspec", extra="dask")
+def test_urls_fsspec_opens_in_and_out_as_local_files(tmp_path, dezero):
+    """fsspec's in-memory filesystem stands in for an object store (s3://, gs://): parts are
+    read from URLs and each output part is written with one put, the same bytes as local."""
+    import fsspec
+
+    sources = write_parts(tmp_path / "data", count=3, bad={(1, 4)})
+    expected = single_runs(dezero, sources, tmp_path / "single")
+    memory = fsspec.filesystem("memory")
+    root = f"/dezero-test-{tmp_path.name}"
+    try:
+        for source in sources:
+            memory.pipe(f"{root}/data/{source.name}", source.read_bytes())
+        urls = [f"memory://{root}/data/{source.name}" for source in sources]
+        code, out, err = dezero("batch", "--expr", EXPR, *urls, "-o", f"memory://{root}/out")
+        assert (code, out) == (1, "")
+        assert err == (
+            "error: 1 of 90 records failed in 1 of 3 parts, the first in p1.csv line 6 (see the "
+            "error field)\n"
+        )
+        found = sorted(p.rsplit("/", 1)[-1] for p in memory.ls(f"{root}/out", detail=False))
+        assert found == [MANIFEST, "p0.csv", "p1.csv", "p2.csv"]
+        for name, data in expected.items():
+            assert memory.cat(f"{root}/out/{name}") == data
+    finally:
+        memory.rm(root, recursive=True)
