@@ -258,12 +258,16 @@ def _watchdog(seconds: float):
         started.wait()
         wait = max(deadline - time.monotonic(), 0.0)
         while not stopped.wait(wait):
+            if COLLECTING[0]:  # raised in a gc callback, it would break that callback's state
+                wait = 0.001
+                continue
             with lock:  # never once the cleanup below has begun
                 if stopped.is_set():
                     return
                 set_async_exc(target, ctypes.py_object(expired))
             wait = 0.05  # and again, as _alarm's timer, in case the exception was swallowed
 
+    watch_collections()
     try:
         # The deadline may pass while start() waits for the thread to run: then it is raised
         # here, once start() is done, and never inside threading's own code.
@@ -283,6 +287,33 @@ def _watchdog(seconds: float):
                 break
             except expired:
                 continue
+
+
+# Whether a garbage collection, its callbacks included, is running in this process. The
+# watchdog waits for it to end: other libraries' gc callbacks (Dask's, say) keep state across
+# their "start" and "stop" calls, which an exception raised in between would leave broken.
+COLLECTING = [0]
+
+
+def _collection_starts(phase: str, info: dict) -> None:
+    if phase == "start":
+        COLLECTING[0] = 1
+
+
+def _collection_ends(phase: str, info: dict) -> None:
+    if phase == "stop":
+        COLLECTING[0] = 0
+
+
+def watch_collections() -> None:
+    """Put our two gc callbacks first and last, around any registered since."""
+    import gc
+
+    for callback in (_collection_starts, _collection_ends):
+        if callback in gc.callbacks:
+            gc.callbacks.remove(callback)
+    gc.callbacks.insert(0, _collection_starts)
+    gc.callbacks.append(_collection_ends)
 
 
 def value_nodes(n: int) -> int:

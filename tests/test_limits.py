@@ -382,6 +382,31 @@ def test_watchdog_stops_python_code():
     assert signal.getsignal(signal.SIGINT) is before
 
 
+def test_watchdog_never_fires_inside_a_gc_callback(monkeypatch):
+    # A library's gc callback that times its collections (as Dask's does): the deadline passes
+    # while it runs, and the exception waits until the collection is over.
+    import gc
+
+    calls = []
+
+    def slow_callback(phase, info):
+        calls.append(phase)
+        spin(0.2)
+        calls.append(phase + " done")
+
+    printed = []  # what Python would print as "Exception ignored in ..."
+    monkeypatch.setattr(sys, "unraisablehook", printed.append)
+    gc.callbacks.append(slow_callback)
+    try:
+        with pytest.raises(TimeLimitExceeded), _watchdog(0.05):
+            gc.collect()
+            spin(5.0)
+    finally:
+        gc.callbacks.remove(slow_callback)
+    assert printed == []
+    assert calls == ["start", "start done", "stop", "stop done"]
+
+
 def test_watchdog_that_does_not_fire_leaves_nothing_behind():
     with _watchdog(0.2):
         spin(0.01)
