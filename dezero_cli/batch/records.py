@@ -6,6 +6,7 @@ every record is written back in input order. Every line is judged alone (jsonlin
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, field
 from time import perf_counter
@@ -21,7 +22,7 @@ from ..values import literal_problem
 from .cells import msgspec_encoder, number_texts
 from .job import native_from_start
 from .jsonlines import Duplicate, RawNumber, RecordError, dumps, fast_loader, load
-from .names import RESERVED_KEYS, record_problem, uncertainty_columns
+from .names import RESERVED_KEYS, SD_SUFFIX, record_problem, uncertainty_columns
 from .rows import Guard, Rows, compile_within, remember, row_record
 from .streams import blocks, line_cap, split_lines
 
@@ -340,11 +341,20 @@ def _wrt_for(program: Program, wrt) -> tuple[str, ...]:
     return tuple(name for name in wrt if name in program.variables)
 
 
+@functools.lru_cache(maxsize=4096)
+def _sd_fields(variables: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    """(variable, NAME_sd field) for each field that may give a variable's uncertainty: those
+    of names.uncertainty_columns for a record that had every one of them."""
+    return tuple(uncertainty_columns(variables, {name + SD_SUFFIX for name in variables}).items())
+
+
 def _record_sd(obj: dict, program: Program) -> dict[str, float]:
     """The standard uncertainties a record gives in NAME_sd fields (names.uncertainty_columns),
     read as values are; one number each (api refuses a bad one)."""
     sd = {}
-    for name, field_name in uncertainty_columns(program.variables, obj).items():
+    for name, field_name in _sd_fields(program.variables):
+        if field_name not in obj:
+            continue
         v = obj[field_name]
         if type(v) is not float:  # a plain float is taken as it is, as for values
             v = _json_value(v, field_name)
