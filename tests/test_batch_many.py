@@ -132,6 +132,12 @@ def test_an_unreadable_part_is_its_own_error_and_the_others_go_on(dezero, tmp_pa
             "run them separately, or rename one",
         ),
         (["data/p0.csv", "data/p1.csv"], "with many inputs, give the output directory with -o DIR"),
+        (["data/p0.csv", "--workers", "2"],
+         "--workers runs over many files, one output part each: give the output directory with "
+         "-o DIR"),
+        (["data/p0.csv", "--resume"],
+         "--resume runs over many files, one output part each: give the output directory with "
+         "-o DIR"),
         (["data/p0.csv", "-", "-o", "out"],
          "standard input is one stream: with many inputs, name files"),
         (["data/*.tsv", "-o", "out"], "no file matches data/*.tsv"),

@@ -44,6 +44,13 @@ def wanted(inputs, resume, scheduler, workers) -> bool:
 
 def main(inputs, output_path, job: Job, resume: bool, where: Where) -> int:
     if not output_path or output_path == "-":
+        one_file = len(inputs) == 1 and not wanted(inputs, False, None, None)
+        if one_file:  # a run over many files only for an option such runs have: name it
+            option = "--resume" if resume else "--scheduler" if where.scheduler else "--workers"
+            raise BatchError(
+                f"{option} runs over many files, one output part each: give the output "
+                "directory with -o DIR"
+            )
         raise BatchError("with many inputs, give the output directory with -o DIR")
     if where.scheduler is not None and where.workers is not None:
         raise BatchError("--scheduler and --workers exclude each other")
