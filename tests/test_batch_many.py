@@ -132,6 +132,9 @@ def test_an_unreadable_part_is_its_own_error_and_the_others_go_on(dezero, tmp_pa
             "run them separately, or rename one",
         ),
         (["data/p0.csv", "data/p1.csv"], "with many inputs, give the output directory with -o DIR"),
+        (["data/p0.csv", "data/p1.csv", "-o", "data/p1.csv"],
+         "the output data/p1.csv is the input data/p1.csv: with many inputs, -o names a "
+         "directory for one output part each"),
         (["data/p0.csv", "--workers", "2"],
          "--workers runs over many files, one output part each: give the output directory with "
          "-o DIR"),

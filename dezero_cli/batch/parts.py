@@ -110,6 +110,12 @@ def plan(inputs: Iterable[str], folder: str, job: Job) -> list[Part]:
             found = [given]
             homes.append((storage.parent(given), False, f"holds the input {given}"))
         sources += [path for path in found if path not in sources]
+    for source in sources:
+        if storage.same_place(source, folder):
+            raise BatchError(
+                f"the output {folder} is the input {source}: with many inputs, -o names a "
+                "directory for one output part each"
+            )
     for home, within, why in homes:
         if _inside(folder, home, within):
             raise BatchError(f"the output directory {folder} {why}: give -o a directory of its own")
