@@ -8,6 +8,7 @@ Every limit is held per context: threads that evaluate at once each have their o
 
 from __future__ import annotations
 
+import _thread
 import contextlib
 import math
 import sys
@@ -305,15 +306,19 @@ def _collection_ends(phase: str, info: dict) -> None:
         COLLECTING[0] = 0
 
 
+COLLECTING_LOCK = _thread.allocate_lock()  # watchdogs start in several threads at once
+
+
 def watch_collections() -> None:
     """Put our two gc callbacks first and last, around any registered since."""
     import gc
 
-    for callback in (_collection_starts, _collection_ends):
-        if callback in gc.callbacks:
-            gc.callbacks.remove(callback)
-    gc.callbacks.insert(0, _collection_starts)
-    gc.callbacks.append(_collection_ends)
+    with COLLECTING_LOCK:
+        for callback in (_collection_starts, _collection_ends):
+            if callback in gc.callbacks:
+                gc.callbacks.remove(callback)
+        gc.callbacks.insert(0, _collection_starts)
+        gc.callbacks.append(_collection_ends)
 
 
 def value_nodes(n: int) -> int:
