@@ -35,8 +35,8 @@ def parse(text: str, callbacks: dict[str, Callable]):
     reducers = [(callbacks.get(name), origin, length) for name, origin, length in tables.RULES]
     # Pass-throughs such as `?sum: product` leave the values alone and only change the top
     # state, in a way fixed by the state below it, the top state and the lookahead: remember
-    # where each such chain of them ends.
-    passes: dict[tuple, int] = {}
+    # where each such chain of them ends (for every parse with callbacks of the same rules).
+    passes = _PASSES.setdefault(frozenset(k for k, f in callbacks.items() if f is not None), {})
     states = [tables.START]
     values: list = []
     pos = 0
@@ -83,6 +83,9 @@ def parse(text: str, callbacks: dict[str, Callable]):
             if states[-1] == tables.END and kind == "$END":
                 return values[-1]
     raise AssertionError("not reached: $END either completes the parse or is rejected")
+
+
+_PASSES: dict[frozenset, dict[tuple, int]] = {}  # by the rules that have callbacks
 
 
 def _pass_through(key: tuple, actions, gotos, reducers) -> int:
