@@ -73,6 +73,8 @@ def explain(
     value is finite, each derivative that is not; where the value is not finite and its inputs
     are, the first function that gave a nan or inf from finite arguments, or else the value.
     """
+    if all(map(_all_finite, (value, *(a for _, a in derivatives), *inputs.values()))):
+        return {}  # the common case, found with one reduction per array
     n = value.shape[0] if rows else 1
     bad_value = ~_finite(value, n, rows)
     checked = [(what, a, ~_finite(a, n, rows)) for what, a in derivatives]
@@ -134,6 +136,12 @@ def _rows(a, n: int, rows: bool) -> np.ndarray:
     if a.ndim == 0:
         return np.broadcast_to(a, (n, 1))
     return a.reshape(a.shape[0], -1)
+
+
+def _all_finite(a) -> bool:
+    """Whether every number of `a` is finite (a boolean array's are)."""
+    a = np.asarray(a)
+    return a.dtype == bool or bool(np.isfinite(a).all())
 
 
 def _finite(a, n: int, rows: bool) -> np.ndarray:

@@ -115,6 +115,8 @@ def _data(v: Variable | None):
 
 
 def _row_array(a, n: int) -> np.ndarray:
+    if type(a) is np.ndarray and a.shape == (n,) and a.dtype == np.float64:
+        return a  # the common case, without broadcast_to's machinery
     return np.broadcast_to(np.asarray(a, dtype=np.float64), (n,))
 
 
