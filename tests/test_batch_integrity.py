@@ -428,6 +428,53 @@ def test_lines_are_judged_alone_whatever_the_window(xs, edits, window):
                 "id", "expr", "x"})  # fmt: skip
 
 
+_FIELD = st.one_of(
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.integers(-(10**20), 10**20),
+    st.sampled_from([0.0, -0.0, 0, 1.5, "2.5", "nan", "1e400", "1, 2", [1, 2], [], None, True,
+                     {"a": 1}, "é", "a%sb", "x"]),
+)  # fmt: skip
+_KEYS = ["id", "expr", "x", "y", "x_sd", "note", "value", "a%s", "é"]
+_EXPRS = ["x*y", "sin(x) + y", "x", "[x, y]", "x +", "1", "sum(x)", 3]
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.lists(st.tuples(st.sampled_from(_KEYS), _FIELD), max_size=5),
+            st.one_of(st.none(), st.sampled_from(_EXPRS)),
+        ),
+        min_size=1,
+        max_size=8,
+    )
+)
+def test_records_judged_together_give_the_bytes_each_gives_alone(records):
+    # Records of a window are judged in bulk by their expression and keys; every record must
+    # come out as it does alone, and as --fail-fast (which judges each as it comes) writes it.
+    lines = []
+    for fields, expr in records:
+        record = dict(fields)
+        if expr is not None:
+            record["expr"] = expr
+        lines.append(json.dumps(record))
+
+    def run(text: str, **options) -> str:
+        sink = io.StringIO()
+        source = io.BytesIO(text.encode() + b"\n")
+        batch.run(source, sink, "jsonl", "jsonl", batch.BatchOptions(**options))
+        return sink.getvalue()
+
+    together = run("\n".join(lines)).splitlines()
+    alone = [
+        run(line).rstrip("\n").replace('"error": "line 1: ', f'"error": "line {i + 1}: ', 1)
+        for i, line in enumerate(lines)
+    ]
+    assert together == alone
+    one_by_one = run("\n".join(lines), fail_fast=True).splitlines()
+    assert together[: len(one_by_one)] == one_by_one
+
+
 # 4. JSON Lines stream: windows bounded by records, bytes and time ------------------------------
 
 

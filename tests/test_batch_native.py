@@ -282,6 +282,39 @@ def test_msgspec_reads_a_line_as_json_does(line):
         assert _floats(got) == _floats(want)
 
 
+@pytest.mark.requires_module("msgspec", extra="fast")
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(JSON_LINE, st.just(None)), max_size=12))
+def test_msgspec_reads_a_block_as_json_does(lines):
+    from dezero_cli.batch.jsonlines import RecordError, dumps, fast_block_loader, load_block
+
+    lines = [RecordError("unreadable") if line is None else line for line in lines]
+    fast = fast_block_loader()
+    assert fast is not None, "msgspec is not installed"
+    want, got = load_block(lines), fast(lines)
+    assert len(got) == len(want)
+    for w, g in zip(want, got):
+        assert type(g) is type(w)
+        if hasattr(w, "message"):
+            assert g.message == w.message
+        else:
+            assert dumps(g) == dumps(w)
+            assert _floats(g) == _floats(w)
+
+
+@pytest.mark.requires_module("msgspec", extra="fast")
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.dictionaries(st.sampled_from(["a", "b", "expr", "x"]), JSON_VALUE), max_size=8))
+def test_msgspec_reads_a_block_of_plain_records_as_json_does(objs):
+    # Blocks of records with no key twice: most clear the checks of the whole block at once.
+    from dezero_cli.batch.jsonlines import dumps, fast_block_loader, load_block
+
+    lines = [json.dumps(obj) for obj in objs]
+    want, got = load_block(lines), fast_block_loader()(lines)
+    assert [dumps(g) for g in got] == [dumps(w) for w in want]
+    assert [_floats(g) for g in got] == [_floats(w) for w in want]
+
+
 def _floats(value) -> list:
     out, stack = [], [value]
     while stack:

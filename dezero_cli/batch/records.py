@@ -1,13 +1,14 @@
 """Records mode: JSON Lines where every record carries its own expression.
 
 Within a window of records, those that share an expression are evaluated together, then
-every record is written back in input order. Every line is judged alone (jsonlines.load).
+every record is written back in input order. Every line is judged alone (jsonlines.load), and
+every record comes out as it would alone: records with the same expression and the same keys
+are only checked in bulk (_Window._settle), and anything unusual is judged one by one.
 """
 
 from __future__ import annotations
 
-import functools
-import math
+import contextlib
 from dataclasses import dataclass, field
 from time import perf_counter
 
@@ -18,11 +19,11 @@ from ..api import Program
 from ..errors import DezeroError, ExpressionSyntaxError
 from ..limits import Limits, enforce
 from ..render.results import result_record
-from ..values import literal_problem
 from .cells import msgspec_encoder, number_texts
+from .fields import FLOAT, MISSING, field_texts, json_value, record_sd, sd_fields, skipped
 from .job import native_from_start
-from .jsonlines import Duplicate, RawNumber, RecordError, dumps, fast_loader, load
-from .names import RESERVED_KEYS, SD_SUFFIX, record_problem, uncertainty_columns
+from .jsonlines import Duplicate, RecordError, dumps, fast_block_loader, load_block
+from .names import RESERVED_KEYS, record_problem
 from .rows import Guard, Rows, compile_within, remember, row_record
 from .streams import blocks, line_cap, split_lines
 
@@ -42,49 +43,38 @@ def records(source, sink, options, stats, progress) -> None:
         memo.speed_up()
     read = 0
     window = _Window(1)
-    for item in _lines(source, memo.cap, options.block_bytes):
-        if type(item) is int:  # the size of a block read
-            read += item
-            if memo.encode is None and read >= options.block_bytes and options.path == "auto":
-                memo.speed_up()  # a block's worth has come from a pipe
-            continue
-        if item is not _PAUSE:
-            window.add(item, options, memo)
-            if (
-                len(window.out) < options.record_window
-                and window.size < options.window_bytes
-                and not (options.fail_fast and window.failed)
-                and not window.due(options.window_seconds, perf_counter())
-            ):
-                continue
-        elif not window.out:
-            continue
-        window = window.write(sink, options, stats, progress, memo)
-        if stats.stopped:
-            return
+    for size, items, more in _blocks(source, memo.cap, options.block_bytes):
+        read += size
+        if memo.encode is None and read >= options.block_bytes and options.path == "auto":
+            memo.speed_up()  # a block's worth has come from a pipe
+        objs = memo.load_block(items)
+        k = 0
+        while k < len(items):
+            k, full = window.take(items, objs, k, options, memo)
+            if full:
+                window = window.write(sink, options, stats, progress, memo)
+                if stats.stopped:
+                    return
+        if not more and window.out:  # a pipe has nothing more waiting: write what is done
+            window = window.write(sink, options, stats, progress, memo)
+            if stats.stopped:
+                return
     if window.out:
         window.write(sink, options, stats, progress, memo)
 
 
-_PAUSE = object()  # a pipe has nothing more waiting: write what is done
-
-
-def _lines(source, cap, size):
-    """Each line's text (or the RecordError of a line that cannot be read), _PAUSE, and
-    before a block's lines the block's size in bytes."""
+def _blocks(source, cap, size):
+    """(size in bytes, lines, more waiting) for each block read. A line is its text, or the
+    RecordError of a line that cannot be read."""
     first = True
     for block, long, more in blocks(source, cap, size):
         lines, bad = split_lines(block, long, cap)
         if first and lines and lines[0].startswith("\ufeff"):  # a byte order mark, as CSV has
             lines[0] = lines[0][1:]
         first = False
-        yield len(block)
         if bad:
-            yield from (RecordError(bad[i]) if i in bad else line for i, line in enumerate(lines))
-        else:
-            yield from lines
-        if not more:
-            yield _PAUSE
+            lines = [RecordError(bad[i]) if i in bad else line for i, line in enumerate(lines)]
+        yield len(block), lines, more
 
 
 @dataclass
@@ -92,11 +82,14 @@ class _Group:
     """Records of one window that share an expression."""
 
     program: Program
-    skip: frozenset  # the fields of a record that are not its own (_skipped)
+    skip: frozenset  # the fields of a record that are not its own (skipped)
     index: list[int] = field(default_factory=list)
-    values: list[list[float]] = field(default_factory=list)
+    columns: list[list[float]] = field(init=False)  # each variable's values, by record
     heads: list[str] = field(default_factory=list)  # each record's own fields, as JSON text
     objs: list[dict] = field(default_factory=list)  # the records, for their error records
+
+    def __post_init__(self):
+        self.columns = [[] for _ in self.program.variables]
 
 
 class _Memo:
@@ -104,7 +97,7 @@ class _Memo:
     and the guard that holds the limits."""
 
     def __init__(self, limits: Limits):
-        self.load = load  # JSON text to a value, or the RecordError of a line
+        self.load_block = load_block  # JSON lines to values, or the RecordError of each line
         self.encode = None  # msgspec's encoder, once the input is large enough to want it
         self.programs: dict[str, Program | DezeroError] = {}
         self.skip: dict[str, frozenset] = {}  # by expression: the fields not passed through
@@ -113,7 +106,7 @@ class _Memo:
 
     def speed_up(self) -> None:
         """Read and write JSON with msgspec from here on, where it is installed."""
-        self.load = fast_loader() or load
+        self.load_block = fast_block_loader() or load_block
         self.encode = msgspec_encoder() or False
 
 
@@ -124,29 +117,122 @@ class _Window:
         self.line0 = line0  # the line number of the first record
         self.out: list[str] = []  # each record's output text, once known
         self.failed: list[int] = []
-        self.groups: dict[str, _Group] = {}
+        self.groups: dict[str, _Group] = {}  # by the expression's text
+        self.buckets: dict[tuple, tuple[list, list]] = {}  # _settle's: indices and records
         self.size = 0  # characters read
         self.shared = 0  # records that joined the group of an earlier one
         self.start = perf_counter()
 
-    def due(self, seconds: float, now: float) -> bool:
+    def due(self, seconds: float, now: float, shared: int = 0) -> bool:
         """Whether reading has taken long enough, at time `now`: `seconds`, or four times that
         while most records share an expression with an earlier one (evaluating them together
         is what a window is for; records that share nothing gain nothing from waiting)."""
         elapsed = now - self.start
         if elapsed < seconds:
             return False
-        return elapsed >= 4 * seconds or 4 * self.shared < 3 * len(self.out)
+        return elapsed >= 4 * seconds or 4 * (self.shared + shared) < 3 * len(self.out)
 
-    def add(self, item, options, memo) -> None:
-        """Read one record: an error, a vector record evaluated alone, or one for a group."""
-        i = len(self.out)
-        self.out.append("")
-        if type(item) is str:
-            self.size += len(item) + 1
-            obj = memo.load(item)
-        else:  # the RecordError of a line that cannot be read
-            obj = item
+    def take(self, lines: list, objs: list, first: int, options, memo) -> tuple[int, bool]:
+        """Read records from lines[first:] (objs: their values, or RecordErrors) until the window
+        is full or due; the index of the next line, and whether the window is to be written.
+
+        A plain object waits in the bucket of its expression and keys (_settle judges a bucket
+        at once); anything else is judged now (_judge). With --fail-fast every record is
+        judged as it comes, so that the window ends at the first failure.
+        """
+        out, buckets, shared = self.out, self.buckets, 0
+        fixed = options.expr is not None
+        one_by_one = options.fail_fast
+        most, most_bytes, seconds = (
+            options.record_window,
+            options.window_bytes,
+            options.window_seconds,
+        )
+        start = self.start
+        for k in range(first, len(lines)):
+            line, obj = lines[k], objs[k]
+            i = len(out)
+            out.append("")
+            if type(line) is str:
+                self.size += len(line) + 1
+            if type(obj) is dict and not one_by_one:
+                expr = None if fixed else obj.get("expr")
+                if expr is None or type(expr) is str:
+                    key = (expr, tuple(obj))
+                    bucket = buckets.get(key)
+                    if bucket is None:
+                        buckets[key] = bucket = ([], [])
+                        if not fixed and expr not in memo.programs:
+                            _compile_now(expr, memo)  # so that reading counts its time (due)
+                    else:
+                        shared += 1
+                    bucket[0].append(i)
+                    bucket[1].append(obj)
+                else:
+                    self._judge(i, obj, options, memo)
+            else:
+                self._judge(i, obj, options, memo)
+            if (
+                i + 1 >= most
+                or self.size >= most_bytes
+                or (one_by_one and self.failed)
+                or ((now := perf_counter()) - start >= seconds and self.due(seconds, now, shared))
+            ):
+                self.shared += shared
+                return k + 1, True
+        self.shared += shared
+        return len(lines), False
+
+    def _settle(self, expr, keys: tuple, index: list[int], objs: list[dict], options, memo):
+        """Judge a bucket: records with the same expression and the same keys in the same
+        order, so one check of the keys holds for all. Its records whose values are all plain
+        numbers join their group in bulk; the rest (and every record of an unusual bucket:
+        an output field's name, NAME_sd fields, a missing variable, a vector result) are
+        judged one by one, exactly as they would be alone."""
+        try:
+            program = options.expr if options.expr is not None else _program(expr, memo)
+        except (RecordError, DezeroError) as exc:
+            for i, obj in zip(index, objs):
+                self._fail(i, exc, obj)
+            return
+        skip = _skip(program, options, memo)
+        variables = program.variables
+        passed = [key for key in keys if key not in skip]
+        fields = set(keys)
+        if (
+            program.outputs
+            or not RESERVED_KEYS.isdisjoint(passed)
+            or not fields.issuperset(variables)
+            or any(sd in fields for _, sd in sd_fields(variables))
+        ):
+            for i, obj in zip(index, objs):
+                self._judge(i, obj, options, memo)
+            return
+        columns = [[obj[name] for obj in objs] for name in variables]
+        if any(set(map(type, column)) != FLOAT for column in columns):
+            plain = [all(type(c[k]) is float for c in columns) for k in range(len(objs))]
+            for i, obj, ok in zip(index, objs, plain):
+                if not ok:
+                    self._judge(i, obj, options, memo)
+            index = [i for i, ok in zip(index, plain) if ok]
+            objs = [obj for obj, ok in zip(objs, plain) if ok]
+            columns = [[x for x, ok in zip(c, plain) if ok] for c in columns]
+            if not objs:
+                return
+        group = self._group(program, skip)
+        group.index.extend(index)
+        for into, column in zip(group.columns, columns):
+            into.extend(column)
+        if passed:
+            head = "{" + ", ".join(dumps(key).replace("%", "%%") + ": %s" for key in passed)
+            texts = [field_texts([obj[key] for obj in objs]) for key in passed]
+            group.heads.extend(head % t + ", " for t in zip(*texts))
+        else:
+            group.heads.extend(["{"] * len(objs))
+        group.objs.extend(objs)
+
+    def _judge(self, i: int, obj, options, memo) -> None:
+        """Judge one record: an error, a vector record evaluated alone, or one for a group."""
         try:
             if type(obj) is not dict:
                 if isinstance(obj, RecordError):
@@ -159,20 +245,17 @@ class _Window:
                 program = memo.programs.get(expr) if type(expr) is str else None
                 if type(program) is not Program:  # not read yet, or an error
                     program = _program(expr, memo)
-            skip = memo.skip.get(program.text)
-            if skip is None:
-                skip = _skipped(program, options.expr is None)
-                remember(memo.skip, program.text, skip)
+            skip = _skip(program, options, memo)
             passed = {key: v for key, v in obj.items() if key not in skip}
             if not RESERVED_KEYS.isdisjoint(passed):
                 raise RecordError(record_problem(passed))
-            values = [obj.get(name, _MISSING) for name in program.variables]
+            values = [obj.get(name, MISSING) for name in program.variables]
             vector = False
             for k, v in enumerate(values):
                 if type(v) is not float:  # not a plain number (a float is always finite here)
-                    v = values[k] = _json_value(v, program.variables[k])
+                    v = values[k] = json_value(v, program.variables[k])
                     vector = vector or type(v) is not float
-            sd = _record_sd(obj, program)
+            sd = record_sd(obj, program)
             if vector or sd or program.outputs:
                 # Vector values, uncertainties (NAME_sd fields) or a vector result: an
                 # evaluation of its own, exactly as `dezero grad` does it.
@@ -182,15 +265,20 @@ class _Window:
         except (RecordError, DezeroError) as exc:
             self._fail(i, exc, obj)
             return
+        group = self._group(program, skip)
+        if group.index:
+            self.shared += 1
+        group.index.append(i)
+        for into, x in zip(group.columns, values):
+            into.append(x)
+        group.heads.append(dumps(passed)[:-1] + ", " if passed else "{")
+        group.objs.append(obj)
+
+    def _group(self, program: Program, skip: frozenset) -> _Group:
         group = self.groups.get(program.text)
         if group is None:
             group = self.groups[program.text] = _Group(program, skip)
-        else:
-            self.shared += 1
-        group.index.append(i)
-        group.values.append(values)
-        group.heads.append(dumps(passed)[:-1] + ", " if passed else "{")
-        group.objs.append(obj)
+        return group
 
     def _fail(self, i: int, exc, obj) -> None:
         self.out[i] = _error_record(exc, self.line0 + i, obj)
@@ -198,13 +286,17 @@ class _Window:
 
     def write(self, sink, options, stats, progress, memo) -> _Window:
         """Evaluate the groups, write every record in order; the next window."""
+        for (expr, keys), (index, objs) in self.buckets.items():
+            self._settle(expr, keys, index, objs, options, memo)
         out = self.out
         for group in self.groups.values():
             n_group = len(group.index)
             try:
                 wrt = _wrt_for(group.program, options.wrt)
-                table = np.array(group.values, dtype=np.float64).reshape(n_group, -1)
-                columns = {name: table[:, j] for j, name in enumerate(group.program.variables)}
+                columns = {
+                    name: np.array(column, dtype=np.float64)
+                    for name, column in zip(group.program.variables, group.columns)
+                }
                 rows, done = memo.guard.rows(group.program, columns, n_group, wrt, options.order)
             except DezeroError as exc:
                 for i, obj in zip(group.index, group.objs):
@@ -236,7 +328,12 @@ class _Window:
         return _Window(self.line0 + n)
 
 
-_MISSING = object()
+def _skip(program: Program, options, memo: _Memo) -> frozenset:
+    skip = memo.skip.get(program.text)
+    if skip is None:
+        skip = skipped(program, options.expr is None)
+        remember(memo.skip, program.text, skip)
+    return skip
 
 
 def _program(expr, memo: _Memo) -> Program:
@@ -259,43 +356,10 @@ def _program(expr, memo: _Memo) -> Program:
     return program
 
 
-def _skipped(program: Program, own_expr: bool) -> frozenset:
-    """The fields of a record that are not written back as they came: its variables, and its
-    `expr` in records mode (with --expr, a record's own `expr` is passed, and clashes)."""
-    return frozenset((*program.variables, "expr") if own_expr else program.variables)
-
-
-def _json_value(v, name: str):
-    """A record's value for a variable: a number, a list of numbers, or text parse_value reads.
-
-    The same rule as for every spelling of a value: a number float64 cannot hold is refused.
-    """
-    if v is _MISSING:
-        raise RecordError(f"no value for variable {name!r}")
-    if type(v) is int:
-        try:
-            return float(v)
-        except OverflowError:  # an integer of 309 digits or more
-            raise RecordError(f"value of {name} is outside the float64 range") from None
-    if isinstance(v, RawNumber):
-        return _raw_number(v, name)
-    if isinstance(v, str):
-        x = api.parse_value(v, name)
-        return float(x) if x.ndim == 0 else x
-    if isinstance(v, list) and v and all(type(x) in (int, float, RawNumber) for x in v):
-        texts = (x.text if type(x) is RawNumber else repr(x) for x in v)
-        return api.parse_value(",".join(texts), name)
-    raise RecordError(f"value of {name} is not a number or a list of numbers: {dumps(v)}")
-
-
-def _raw_number(v: RawNumber, name: str) -> float:
-    """A number kept as written, as a value: refused, unless float64 holds it after all."""
-    x = float(v.text)
-    if not literal_problem(v.text, x):
-        return x
-    if math.isinf(x):
-        raise RecordError(f"value of {name} is outside the float64 range")
-    raise RecordError(f"value of {name} is too small for float64 (it would become 0)")
+def _compile_now(expr, memo: _Memo) -> None:
+    """Compile a record's expression into memo.programs (with its error, if any)."""
+    with contextlib.suppress(RecordError, DezeroError):
+        _program(expr, memo)
 
 
 def _render_group(group: _Group, rows: Rows, wrt, order: int, encode=None) -> list[str]:
@@ -322,11 +386,18 @@ def _render_group(group: _Group, rows: Rows, wrt, order: int, encode=None) -> li
         fast[:] = False
     texts = number_texts(matrix, encode) if fast.any() else []
     width = matrix.shape[1]
+    # Each record's numbers, as a tuple for the template (the columns of `texts`, zipped).
+    numbers = zip(*(texts[j::width] for j in range(width))) if texts else ()
+    if fast.all():
+        return list(map(str.__add__, group.heads, map(template.__mod__, numbers)))
+    numbers = iter(numbers)
     out: list[str] = []
     for k, (head, plain) in enumerate(zip(group.heads, fast.tolist())):
         if plain:
-            out.append(head + template % tuple(texts[k * width : (k + 1) * width]))
+            out.append(head + template % next(numbers))
         else:
+            if texts:
+                next(numbers)
             skip = group.skip
             record = {key: v for key, v in group.objs[k].items() if key not in skip}
             record.update(row_record(rows, k))
@@ -339,29 +410,6 @@ def _wrt_for(program: Program, wrt) -> tuple[str, ...]:
     if wrt is None:
         return program.variables
     return tuple(name for name in wrt if name in program.variables)
-
-
-@functools.lru_cache(maxsize=4096)
-def _sd_fields(variables: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
-    """(variable, NAME_sd field) for each field that may give a variable's uncertainty: those
-    of names.uncertainty_columns for a record that had every one of them."""
-    return tuple(uncertainty_columns(variables, {name + SD_SUFFIX for name in variables}).items())
-
-
-def _record_sd(obj: dict, program: Program) -> dict[str, float]:
-    """The standard uncertainties a record gives in NAME_sd fields (names.uncertainty_columns),
-    read as values are; one number each (api refuses a bad one)."""
-    sd = {}
-    for name, field_name in _sd_fields(program.variables):
-        if field_name not in obj:
-            continue
-        v = obj[field_name]
-        if type(v) is not float:  # a plain float is taken as it is, as for values
-            v = _json_value(v, field_name)
-        if type(v) is not float:
-            raise RecordError(f"{field_name} must be one number, not {np.size(v)}")
-        sd[name] = v
-    return sd
 
 
 def _single(program, values, passed, options, sd=None) -> str:
