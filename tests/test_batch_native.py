@@ -16,7 +16,7 @@ import sys
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from dezero_cli import api, batch
@@ -285,6 +285,7 @@ def test_msgspec_reads_a_line_as_json_does(line):
 @pytest.mark.requires_module("msgspec", extra="fast")
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.one_of(JSON_LINE, st.just(None)), max_size=12))
+@example(['{"x": 1e-400, "id": 0}', '{"x": 0.0, "b": false}', '{"x": -0.0}', '{"x": 1E-999}'])
 def test_msgspec_reads_a_block_as_json_does(lines):
     from dezero_cli.batch.jsonlines import RecordError, dumps, fast_block_loader, load_block
 

@@ -168,17 +168,22 @@ def fast_block_loader():
             objs = list(map(decode, lines))
         except failed:
             objs = None
-        if objs is not None and _plain_records(lines, objs):
-            return objs
-        return [load_fast(line) if type(line) is str else line for line in lines]
+        if objs is None or not _plain_records(lines, objs):
+            return [load_fast(line) if type(line) is str else line for line in lines]
+        if 0.0 in chain.from_iterable(map(dict.values, objs)):  # 0, false or a float zero
+            for k, obj in enumerate(objs):
+                values = obj.values()
+                if 0.0 in values and any(type(v) is float and v == 0.0 for v in values):
+                    objs[k] = load(lines[k])  # maybe an underflow such as 1e-400
+        return objs
 
     return load_block_fast
 
 
 def _plain_records(lines: list[str], objs: list) -> bool:
-    """Whether every line is a plain record read as json reads it: an object, no key twice
-    (as many colons as keys in the whole block, and never fewer in a line), no list and no
-    object inside, no \\u escape, no float zero (maybe an underflow), nothing too long."""
+    """Whether every line is a plain record read as json reads it, but for float zeros (maybe
+    an underflow): an object, no key twice (as many colons as keys in the whole block, and
+    never fewer in a line), no list and no object inside, no \\u escape, nothing too long."""
     if not objs or set(map(type, objs)) != _DICT:
         return False
     text = "\n".join(lines)
@@ -188,7 +193,6 @@ def _plain_records(lines: list[str], objs: list) -> bool:
         and "[" not in text
         and "\\u" not in text
         and max(map(len, lines)) <= _FAST_MOST
-        and 0.0 not in chain.from_iterable(map(dict.values, objs))
     )
 
 
