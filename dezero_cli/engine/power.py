@@ -18,6 +18,26 @@ from .core import ONE, Function, Variable, is_ones
 from .operators import And, Equal, GreaterEqual, Log, Select, operator
 
 
+def _any(a) -> bool:
+    """np.any(a) without numpy's dispatch: `a` is False, or an array or numpy scalar."""
+    if a is False:
+        return False
+    try:
+        return bool(a.any())
+    except AttributeError:  # a Python number
+        return bool(np.any(a))
+
+
+def _all(a) -> bool:
+    """np.all(a), likewise."""
+    if a is False:
+        return False
+    try:
+        return bool(a.all())
+    except AttributeError:
+        return bool(np.all(a))
+
+
 def _odd(y: float) -> bool:
     return abs(math.fmod(y, 2.0)) == 1.0
 
@@ -67,7 +87,7 @@ def _numpy_power_is_c_pow() -> bool:
     b = (t * 0.7548776662466927) % 1.0 * 40.0 - 20.0
     with np.errstate(all="ignore"):
         got, want = np.power(a, b), _pow_each(a, b)
-    return bool(np.all(got.view(np.int64) == want.view(np.int64)))
+    return bool(_all(got.view(np.int64) == want.view(np.int64)))
 
 
 _pow_loop = None  # np.power or _pow_each: chosen on first use, then the same for every shape
@@ -85,7 +105,7 @@ def _sqrt_as_pow(a):
     """pow(a, 0.5), correctly rounded: sqrt(a), but +0 at -0 and +inf at -inf as pow has it."""
     r = np.sqrt(a) + 0.0  # -0.0 + 0.0 is +0.0
     neg_inf = a == -np.inf
-    return np.where(neg_inf, np.inf, r)[()] if np.any(neg_inf) else r
+    return np.where(neg_inf, np.inf, r)[()] if _any(neg_inf) else r
 
 
 # Exponents whose power is one correctly rounded operation: as accurate as any result can be
@@ -121,7 +141,7 @@ def _zero_power_base(x0: Variable, x1: Variable) -> Variable:
     0 * inf); elsewhere every higher and mixed derivative is the formula's."""
     a, b = x0.data, x1.data
     # Test `a` only where some b is 0: a full pass over a vector saved in the usual case.
-    if np.all(b) or not np.any((b == 0) & (a == 0)):
+    if _all(b) or not _any((b == 0) & (a == 0)):
         return x0
     return Select()(And()(Equal()(x0, 0.0), Equal()(x1, 0.0)), 1.0, x0)
 
@@ -129,7 +149,7 @@ def _zero_power_base(x0: Variable, x1: Variable) -> Variable:
 def _zero_base(x0: Variable, x1: Variable) -> Variable:
     """x0, with 1 where a = 0 and b >= 0: 0^b is constant there, so d/db is 0 (a^b * log(a)
     would be 0 * -inf)."""
-    if not np.any((x0.data == 0) & (x1.data >= 0)):
+    if not _any((x0.data == 0) & (x1.data >= 0)):
         return x0
     return Select()(And()(Equal()(x0, 0.0), GreaterEqual()(x1, 0.0)), 1.0, x0)
 
@@ -159,14 +179,14 @@ class Pow(Function):
         x0, x1 = self.inputs
         a, b = x0.data, x1.data
         gx0 = gx1 = None
-        if x0.requires_grad and (x1.requires_grad or np.any(b)):
+        if x0.requires_grad and (x1.requires_grad or _any(b)):
             base = _zero_power_base(x0, x1)
             factor, power_ = gy * x1, base ** (x1 - 1.0)
             gx0 = factor * power_
             # At a tiny a, a^(b-1) overflows though b * a^(b-1) need not (and its derivatives
             # are then wrong too): there, and only there, the product is taken as a whole.
             lost = _lost(a, b, gy.data, factor.data, power_.data)
-            if np.any(lost):
+            if _any(lost):
                 gx0 = _rescue(
                     lost,
                     lambda g, a, b: g * b * a ** (b - 1.0),
@@ -181,9 +201,9 @@ class Pow(Function):
             gx1 = factor * Log()(base)
             # a^b overflows where a is near 1 and b large, though a^b * log(a) need not.
             lost = _lost(a, b, gy.data, factor.data, y.data, log_rule=True)
-            if np.all(lost):
+            if _all(lost):
                 gx1 = _scaled_pow((gy, Log()(base)), base, x1, y.data)
-            elif np.any(lost):  # a^b anew for the plain part: y itself would tie in Pow's rule
+            elif _any(lost):  # a^b anew for the plain part: y itself would tie in Pow's rule
                 gx1 = _rescue(
                     lost,
                     lambda g, a, b, base: g * a**b * Log()(base),
@@ -201,7 +221,10 @@ def _normal(x) -> bool:
     """Whether every element of x is a normal float64 (finite, not 0 or subnormal)."""
     if type(x) is np.float64:  # a point: no array passes
         return _TINY <= abs(x) <= _HUGE
-    lo, hi = np.min(x), np.max(x)
+    try:
+        lo, hi = x.min(), x.max()
+    except AttributeError:  # a Python number
+        lo = hi = x
     if not -_HUGE <= lo <= hi <= _HUGE:  # an inf or a nan
         return False
     if lo > 0 or hi < 0:  # one sign, the usual case: no temporary array
@@ -215,7 +238,7 @@ def _lost(a, b, g, factor, power_, log_rule=False):
     overflowed, at a finite g, a != 0 and b, and a real power (a > 0 for the log). False if
     nowhere. (A product of a finite factor and a normal power is as good as the whole one.)
     Poles, non-real powers and non-finite inputs are left as they come."""
-    finite = math.isfinite(factor) if type(factor) is np.float64 else np.all(np.isfinite(factor))
+    finite = math.isfinite(factor) if type(factor) is np.float64 else _all(np.isfinite(factor))
     if finite and _normal(power_):
         return False
     size = np.abs(power_)
@@ -234,7 +257,7 @@ def _rescue(lost, plain, whole, inputs):
     and first derivatives whatever vector it is in. (Higher ones may differ in the last bit,
     the backward pass adding a point's terms in another order in the larger graph.)
     """
-    if np.all(lost):
+    if _all(lost):
         return whole(*inputs)
     kept = plain(*[Fill(lost, 1.0)(v) for v in inputs])
     rescued = whole(*[Fill(~lost, 1.0)(v) for v in inputs])
@@ -298,7 +321,7 @@ def _scaled_rule(factors: tuple, x0: Variable, x1: Variable):
     needed): f1 ... fk * b * a^(b-1) and f1 ... fk * log(a) * a^b, each a ScaledPow, with
     Pow's conventions at a = 0."""
     gx0 = gx1 = None
-    if x0.requires_grad and (x1.requires_grad or np.any(x1.data)):
+    if x0.requires_grad and (x1.requires_grad or _any(x1.data)):
         base = _zero_power_base(x0, x1)
         gx0 = _scaled_pow(factors + (x1,), base, x1 - 1.0)
     if x1.requires_grad:
@@ -334,7 +357,7 @@ def _rescale(c, ap, factors, a, p):
     for f in (*factors, a, p):
         redo &= np.isfinite(f)
     redo &= (a != 0) & (whole | (a > 0))
-    if not np.any(redo):
+    if not _any(redo):
         return z[()]
     a, p, whole = a[redo], p[redo], whole[redo]
     mantissa, exponent = np.ones(a.shape), np.zeros(a.shape, dtype=np.int64)
