@@ -85,7 +85,9 @@ class _Group:
     skip: frozenset  # the fields of a record that are not its own (skipped)
     index: list[int] = field(default_factory=list)
     columns: list[list[float]] = field(init=False)  # each variable's values, by record
-    heads: list[str] = field(default_factory=list)  # each record's own fields, as JSON text
+    # Each record's own fields, as runs of records: (count, template, columns), the template
+    # "{...: %s, " of the fields with the JSON text of each field in a column.
+    heads: list[tuple[int, str, list[list[str]]]] = field(default_factory=list)
     objs: list[dict] = field(default_factory=list)  # the records, for their error records
 
     def __post_init__(self):
@@ -223,12 +225,9 @@ class _Window:
         group.index.extend(index)
         for into, column in zip(group.columns, columns):
             into.extend(column)
-        if passed:
-            head = "{" + ", ".join(dumps(key).replace("%", "%%") + ": %s" for key in passed)
-            texts = [field_texts([obj[key] for obj in objs]) for key in passed]
-            group.heads.extend(head % t + ", " for t in zip(*texts))
-        else:
-            group.heads.extend(["{"] * len(objs))
+        head = "{" + "".join(dumps(key).replace("%", "%%") + ": %s, " for key in passed)
+        texts = [field_texts([obj[key] for obj in objs]) for key in passed]
+        group.heads.append((len(objs), head, texts))
         group.objs.extend(objs)
 
     def _judge(self, i: int, obj, options, memo) -> None:
@@ -271,7 +270,8 @@ class _Window:
         group.index.append(i)
         for into, x in zip(group.columns, values):
             into.append(x)
-        group.heads.append(dumps(passed)[:-1] + ", " if passed else "{")
+        head = dumps(passed)[:-1].replace("%", "%%") + ", " if passed else "{"
+        group.heads.append((1, head, []))
         group.objs.append(obj)
 
     def _group(self, program: Program, skip: frozenset) -> _Group:
@@ -386,22 +386,29 @@ def _render_group(group: _Group, rows: Rows, wrt, order: int, encode=None) -> li
         fast[:] = False
     texts = number_texts(matrix, encode) if fast.any() else []
     width = matrix.shape[1]
-    # Each record's numbers, as a tuple for the template (the columns of `texts`, zipped).
-    numbers = zip(*(texts[j::width] for j in range(width))) if texts else ()
-    if fast.all():
-        return list(map(str.__add__, group.heads, map(template.__mod__, numbers)))
-    numbers = iter(numbers)
+    numbers = [texts[j::width] for j in range(width)] if texts else []  # by column
+    plain = fast.tolist()
     out: list[str] = []
-    for k, (head, plain) in enumerate(zip(group.heads, fast.tolist())):
-        if plain:
-            out.append(head + template % next(numbers))
+    start = 0
+    for count, head, fields in group.heads:
+        stop = min(start + count, len(plain))  # rows past a limit have no results
+        line = head + template
+        if all(plain[start:stop]):  # each record one fill of the template
+            cut = [column[start:stop] for column in numbers]
+            out.extend(map(line.__mod__, zip(*fields, *cut)))
         else:
-            if texts:
-                next(numbers)
-            skip = group.skip
-            record = {key: v for key, v in group.objs[k].items() if key not in skip}
-            record.update(row_record(rows, k))
-            out.append(dumps(record))
+            for k in range(start, stop):
+                if plain[k]:
+                    line_numbers = [column[k] for column in numbers]
+                    out.append(line % (*(f[k - start] for f in fields), *line_numbers))
+                else:
+                    skip = group.skip
+                    record = {key: v for key, v in group.objs[k].items() if key not in skip}
+                    record.update(row_record(rows, k))
+                    out.append(dumps(record))
+        start = stop
+        if start == len(plain):
+            break
     return out
 
 
