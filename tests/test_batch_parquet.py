@@ -346,5 +346,5 @@ def test_uncertainty_columns_as_in_csv(tmp_path, dezero):
          "error": "row 2: the uncertainty of x (x_sd) must be a finite number at least 0, not "
                   "-1.0"},
         {"x": 3.0, "x_sd": None, "value": None, "value_sd": None, "grad_x": None,
-         "error": "row 3: no value for variable 'x_sd'"},
+         "error": "row 3: no value for the uncertainty of x (x_sd)"},
     ]  # fmt: skip

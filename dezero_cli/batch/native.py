@@ -81,8 +81,9 @@ class Table:
         self.n = frame.height
         self.errors: dict[int, str] = {}
 
-    def numbers(self, j: int, name: str, where: str, first: int) -> np.ndarray:
-        """Column `j` as float64; a cell that is not a number becomes its row's error."""
+    def numbers(self, j: int, name: str, where: str, first: int, label=None) -> np.ndarray:
+        """Column `j` as float64; a cell that is not a number becomes its row's error (an empty
+        cell as well: `label`, which names a column that has no value, is Parquet's)."""
         return cast(self.frame.to_series(j), name, where, first, self.errors)
 
     def cells(self) -> list[list[str]]:

@@ -103,16 +103,18 @@ class Slice:
         self.n = batch.num_rows
         self.errors: dict[int, str] = {}
 
-    def numbers(self, j: int, name: str, where: str, first: int) -> np.ndarray:
-        """Column `j` as float64; a null or a text that is not a number is its row's error."""
+    def numbers(self, j: int, name: str, where: str, first: int, label=None) -> np.ndarray:
+        """Column `j` as float64; a null or a text that is not a number is its row's error.
+        `label` names the column where a row has no value (`variable 'NAME'` if None)."""
         array = self.batch.column(j)
         if pa.types.is_dictionary(array.type):
             array = array.dictionary_decode()
         kind = _numbers_kind(array.type)
         if array.null_count:
+            label = label or f"variable {name!r}"
             missing = np.flatnonzero(np.asarray(array.is_null()))
             for i in missing.tolist():
-                self.errors.setdefault(i, f"{where} {first + i}: no value for variable {name!r}")
+                self.errors.setdefault(i, f"{where} {first + i}: no value for {label}")
         if kind == "float":
             return array.cast(pa.float64()).to_numpy(zero_copy_only=False).copy()
         if kind == "int":  # numpy's conversion rounds to nearest, as reading the digits does

@@ -136,7 +136,7 @@ def evaluate_tables(tables, writer, index, uncertain, options, stats, progress, 
 def sd_column(table, j: int, name: str, column: str, where: str, first: int) -> np.ndarray:
     """Column `j` of the table, the standard uncertainties of `name`; a cell that is no finite
     number at least 0 becomes an error for its row."""
-    col = table.numbers(j, column, where, first)
+    col = table.numbers(j, column, where, first, f"the uncertainty of {name} ({column})")
     errors = table.errors
     for i in np.flatnonzero(~(np.isfinite(col) & (col >= 0))).tolist():
         if i not in errors:
@@ -231,7 +231,7 @@ class Lines:
         self.errors: dict[int, str] = {i: f"line {line0 + i}: {why}" for i, why in bad.items()}
         self.columns = _split(self.lines, delim, ncols, block, self.errors, line0)
 
-    def numbers(self, j: int, name: str, where: str, first: int) -> np.ndarray:
+    def numbers(self, j: int, name: str, where: str, first: int, label=None) -> np.ndarray:
         return column(self.columns[j], name, first, self.errors)
 
     def cells(self) -> list[list[str]]:
