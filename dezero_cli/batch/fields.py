@@ -34,6 +34,21 @@ def field_texts(column: list) -> list[str]:
     return list(map(dumps, column))
 
 
+def plain_numbers(column: list) -> list:
+    """A column of values as floats where every one is a JSON number float64 holds (an integer
+    as json_value reads it); else the column as it is."""
+    kinds = set(map(type, column))
+    if kinds == FLOAT or not kinds <= _NUMBER:
+        return column
+    try:
+        return list(map(float, column))
+    except OverflowError:  # an integer of 309 digits or more: judged alone
+        return column
+
+
+_NUMBER = {float, int}
+
+
 def skipped(program: Program, own_expr: bool) -> frozenset:
     """The fields of a record that are not written back as they came: its variables, and its
     `expr` in records mode (with --expr, a record's own `expr` is passed, and clashes)."""

@@ -20,7 +20,16 @@ from ..errors import DezeroError, ExpressionSyntaxError
 from ..limits import Limits, enforce
 from ..render.results import result_record
 from .cells import msgspec_encoder, number_texts
-from .fields import FLOAT, MISSING, field_texts, json_value, record_sd, sd_fields, skipped
+from .fields import (
+    FLOAT,
+    MISSING,
+    field_texts,
+    json_value,
+    plain_numbers,
+    record_sd,
+    sd_fields,
+    skipped,
+)
 from .job import native_from_start
 from .jsonlines import Duplicate, RecordError, dumps, fast_block_loader, load_block
 from .names import RESERVED_KEYS, record_problem
@@ -210,7 +219,7 @@ class _Window:
             for i, obj in zip(index, objs):
                 self._judge(i, obj, options, memo)
             return
-        columns = [[obj[name] for obj in objs] for name in variables]
+        columns = [plain_numbers([obj[name] for obj in objs]) for name in variables]
         if any(set(map(type, column)) != FLOAT for column in columns):
             plain = [all(type(c[k]) is float for c in columns) for k in range(len(objs))]
             for i, obj, ok in zip(index, objs, plain):
