@@ -25,6 +25,9 @@ import scipy.special as special
 import sympy as sp
 from powref import pow_reference
 
+from dezero_cli.engine.special import REFLECT_BELOW
+from dezero_cli.engine.special import polygamma as reflected_polygamma
+
 
 def anywhere(*args) -> bool:
     return True
@@ -102,6 +105,16 @@ def clip_index(values) -> int:
 
 WHOLE_LINE = one(-2.5, -0.7, 0.2, 1.1, 2.9)
 POSITIVE = one(0.05, 0.5, 1.0, 3.0, 40.0)
+
+
+def _polygamma(n, x):
+    """scipy's polygamma; below REFLECT_BELOW the engine's reflection formula, where scipy's
+    sum takes |x| steps (test_functions checks that one against mpmath)."""
+    if np.any(np.asarray(x) < REFLECT_BELOW) and np.all(np.asarray(n) >= 1):
+        return reflected_polygamma(int(np.max(n)), x)  # one n, maybe repeated as an array
+    return np.asarray(special.polygamma(n, x))[()]
+
+
 SMALL = (0.3, 0.8, 1.3)  # inside the domain of every usual elementary function
 
 
@@ -437,7 +450,7 @@ ROWS += (
     ),
     Reference(
         ("polygamma",),
-        lambda n, x: np.asarray(special.polygamma(n, x))[()],
+        _polygamma,
         True,
         sp.polygamma,
         mp.polygamma,

@@ -349,6 +349,29 @@ def test_argument_errors_point_at_the_call(text, message, column, dezero):
     assert result.stderr == SYNTAX.format(message=message, line=text, caret=" " * column + "^")
 
 
+@pytest.mark.parametrize("n", [1, 2, 3, 5])
+@pytest.mark.parametrize("x", [-100.5, -150.3, -1000.3, -12345.75])
+def test_polygamma_below_zero_matches_mpmath(n, x):
+    # Below -100 it is the reflection formula: scipy's zeta(n + 1, x) adds |x| terms.
+    with mp.workdps(40):
+        want = float(mp.polygamma(n, x))
+    assert float(api.evaluate(f"polygamma({n}, x)", {"x": x}).value) == pytest.approx(
+        want, rel=2e-14
+    )
+
+
+@pytest.mark.parametrize("x", [-500000000.5, -(2.0**51) - 0.5])
+def test_polygamma_of_a_huge_negative_argument(x):
+    # scipy alone takes seconds at -5e8 (uninterruptible C) and years at -2^51. At a
+    # half-integer cot(pi x) = 0: psi_1(x) = pi^2 - psi_1(1 - x), psi_2(x) = psi_2(1 - x).
+    result = api.grad("polygamma(1, x)", {"x": x})
+    with mp.workdps(40):
+        value = float(mp.pi**2 - mp.polygamma(1, 1 - mp.mpf(x)))
+        slope = float(mp.polygamma(2, 1 - mp.mpf(x)))
+    assert float(result.value) == pytest.approx(value, rel=1e-15)
+    assert float(result.grad["x"]) == pytest.approx(slope, rel=1e-12)
+
+
 def test_polygamma_takes_its_order_as_a_number_written_any_way():
     for text in ("polygamma(2, x)", "polygamma(2.0, x)", "polygamma(+2, x)", "polygamma((2), x)"):
         assert float(api.evaluate(text, {"x": 1.5}).value) == float(special.polygamma(2, 1.5))

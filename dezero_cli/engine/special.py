@@ -8,6 +8,7 @@ erf' = 2 / sqrt(pi) * exp(-x^2)), so every order is written with these functions
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -114,6 +115,43 @@ class Digamma(Function):
         return gy * Polygamma(1)(self.inputs[0])
 
 
+REFLECT_BELOW = -100.0
+
+
+def polygamma(n: int, x):
+    """scipy's polygamma(n, x), n >= 1, but below REFLECT_BELOW (away from the poles) by the
+    reflection formula psi_n(x) = (-1)^n psi_n(1 - x) - pi^(n+1) cot_n(pi x), cot_n the n-th
+    derivative of cot: scipy's zeta(n + 1, x) adds |x| terms one by one for a negative x,
+    which takes seconds (or years) and loses digits far out. cot(pi x) is taken at the exact
+    remainder x - round(x), so it is as good as for a small argument, and exactly 0 at the
+    half-integers."""
+    x = np.asarray(x, dtype=np.float64)
+    far = (x < REFLECT_BELOW) & (x != np.floor(x))
+    if not far.any():
+        return np.asarray(special().polygamma(n, x))[()]
+    y = np.array(special().polygamma(n, np.where(far, 1.0, x)), dtype=np.float64)
+    a = x[far]
+    r = a - np.round(a)  # exact, in [-1/2, 1/2] and not 0
+    # cot(pi r); beyond |r| = 1/4 as tan(pi (1/2 - |r|)), exact at 1/2 and as good near it.
+    cot = np.where(
+        np.abs(r) <= 0.25, 1.0 / np.tan(np.pi * r), np.sign(r) * np.tan(np.pi * (0.5 - np.abs(r)))
+    )
+    y[far] = (-1.0) ** n * special().polygamma(n, 1.0 - a) - np.pi ** (n + 1) * np.polyval(
+        _cot_derivative(n), cot
+    )
+    return y[()]
+
+
+@functools.lru_cache(maxsize=64)
+def _cot_derivative(n: int) -> np.ndarray:
+    """The polynomial P (highest power first) with d^n/dz^n cot(z) = P(cot(z)):
+    P_0(c) = c, P_{k+1}(c) = -(1 + c^2) P_k'(c)."""
+    p = np.array([1.0, 0.0])
+    for _ in range(n):
+        p = -np.polymul([1.0, 0.0, 1.0], np.polyder(p))
+    return p
+
+
 @register
 class Polygamma(Function):
     __slots__ = ("n",)
@@ -126,7 +164,8 @@ class Polygamma(Function):
         "the n-th derivative of digamma; n is a non-negative integer written as a number "
         "(polygamma(0, x) is digamma(x)); poles at 0 and the negative integers, with a "
         "warning; scipy computes n! * zeta(n + 1, x) for n >= 1, which is inf or nan for "
-        "n > 170 and may underflow to 0 for large x"
+        "n > 170 and may underflow to 0 for large x; below x = -100, away from the poles, "
+        "the reflection formula (-1)^n polygamma(n, 1 - x) - pi^(n+1) cot^(n)(pi x) takes over"
     )
 
     def __init__(self, n):
@@ -145,7 +184,7 @@ class Polygamma(Function):
     def forward(self, x):
         if self.n == 0:
             return special().digamma(x)
-        return np.asarray(special().polygamma(self.n, x))[()]
+        return polygamma(int(self.n), x)
 
     def backward(self, gy):
         return gy * Polygamma(self.n + 1)(self.inputs[0])
