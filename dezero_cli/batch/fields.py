@@ -1,5 +1,5 @@
 """A record's fields: the values of its variables and uncertainties, read as every spelling
-of a value is, and the JSON text of the fields it passes through."""
+of a value is, and the JSON text of the fields it passes through (with an error, if any)."""
 
 from __future__ import annotations
 
@@ -11,8 +11,9 @@ import numpy as np
 
 from .. import api
 from ..api import Program
+from ..errors import ExpressionSyntaxError
 from ..values import literal_problem
-from .jsonlines import RawNumber, RecordError, dumps
+from .jsonlines import Duplicate, RawNumber, RecordError, dumps
 from .names import SD_SUFFIX, uncertainty_columns
 
 MISSING = object()  # a variable the record has no field for
@@ -109,3 +110,20 @@ def record_sd(obj: dict, program: Program) -> dict[str, float]:
             raise RecordError(f"{field_name} must be one number, not {np.size(v)}")
         sd[name] = v
     return sd
+
+
+def error_record(exc, line_no: int, obj) -> str:
+    """The input record's own fields, and an `error` naming the line and the problem.
+
+    A record's own `error` field cannot stand beside ours: its value goes into the message.
+    """
+    message = exc.message
+    if isinstance(exc, ExpressionSyntaxError):
+        message += f" (column {exc.column + 1})"
+    if isinstance(obj, Duplicate):
+        obj = obj.obj
+    record = dict(obj) if isinstance(obj, dict) else {}
+    if "error" in record:
+        message += f' (the record\'s own "error" was {dumps(record.pop("error"))})'
+    record["error"] = f"line {line_no}: {message}"
+    return dumps(record)

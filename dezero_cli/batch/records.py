@@ -16,13 +16,14 @@ import numpy as np
 
 from .. import api
 from ..api import Program
-from ..errors import DezeroError, ExpressionSyntaxError
+from ..errors import DezeroError
 from ..limits import Limits, enforce
 from ..render.results import result_record
 from .cells import msgspec_encoder, number_texts
 from .fields import (
     FLOAT,
     MISSING,
+    error_record,
     field_texts,
     json_value,
     plain_numbers,
@@ -31,7 +32,7 @@ from .fields import (
     skipped,
 )
 from .job import native_from_start
-from .jsonlines import Duplicate, RecordError, dumps, fast_block_loader, load_block
+from .jsonlines import RecordError, dumps, fast_block_loader, load_block
 from .names import RESERVED_KEYS, record_problem
 from .rows import Guard, Rows, compile_within, remember, row_record
 from .streams import blocks, line_cap, split_lines
@@ -290,7 +291,7 @@ class _Window:
         return group
 
     def _fail(self, i: int, exc, obj) -> None:
-        self.out[i] = _error_record(exc, self.line0 + i, obj)
+        self.out[i] = error_record(exc, self.line0 + i, obj)
         self.failed.append(i)
 
     def write(self, sink, options, stats, progress, memo) -> _Window:
@@ -439,21 +440,4 @@ def _single(program, values, passed, options, sd=None) -> str:
         result = api.derivatives(program, values, options.order, wrt, sd)
     record = dict(passed)
     record.update(result_record(result))
-    return dumps(record)
-
-
-def _error_record(exc, line_no: int, obj) -> str:
-    """The input record's own fields, and an `error` naming the line and the problem.
-
-    A record's own `error` field cannot stand beside ours: its value goes into the message.
-    """
-    message = exc.message
-    if isinstance(exc, ExpressionSyntaxError):
-        message += f" (column {exc.column + 1})"
-    if isinstance(obj, Duplicate):
-        obj = obj.obj
-    record = dict(obj) if isinstance(obj, dict) else {}
-    if "error" in record:
-        message += f' (the record\'s own "error" was {dumps(record.pop("error"))})'
-    record["error"] = f"line {line_no}: {message}"
     return dumps(record)
